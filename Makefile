@@ -1,0 +1,44 @@
+# Two commands matter on a fresh machine: `make run` (the whole local stack) and `make test`.
+# Both install what they need: a venv pinned by uv.lock, and the offline model tier from the registries.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+export FACESWAP_MODEL_DIR ?= $(CURDIR)/.models
+PYTEST_ARGS ?=
+
+.PHONY: install models run test test-fast lint bench eval deploy clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q uv==0.13.9
+	# --inexact keeps uv itself, which the lock does not list.
+	$(UV) sync --frozen --inexact --all-extras --python $(PY)
+	touch $@
+
+install: $(VENV)/.installed
+
+models: install
+	$(PY) -m functions.cli.main models install-offline
+
+run: models
+	$(PY) -m infra.local.stack
+
+test: models lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: models
+	$(PY) -m benchmarks
+
+eval: models
+	$(PY) -m benchmarks.eval_quality $(if $(PHOTOS),--photos $(PHOTOS))
+
+clean:
+	rm -rf $(VENV) .models .pytest_cache .ruff_cache .aws-sam bench-results eval-results

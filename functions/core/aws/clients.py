@@ -1,0 +1,38 @@
+"""boto3 clients and resources, made once per process.
+
+Endpoints come from boto3's own configuration (AWS_ENDPOINT_URL and friends), so the same code talks to
+moto on 127.0.0.1 in tests and the local stack, and to AWS in a stage. No endpoint code of our own.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=30,
+    retries={"max_attempts": 4, "mode": "standard"},
+    # Virtual-host addressing breaks against a loopback endpoint; path style works everywhere.
+    s3={"addressing_style": "path"},
+    signature_version="s3v4",
+)
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=_CONFIG)
+
+
+@cache
+def dynamodb_table(name: str) -> Any:
+    return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+
+
+def reset() -> None:
+    """Forget cached clients (tests that move AWS_ENDPOINT_URL between servers)."""
+    client.cache_clear()
+    dynamodb_table.cache_clear()

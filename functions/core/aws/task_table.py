@@ -1,0 +1,136 @@
+"""DynamoDB adapter for tasks. Every state change is a conditional write, so two workers (or a
+duplicate SQS delivery) can never both move the same task, and a finished task never moves again."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.core.aws.clients import dynamodb_table
+from functions.core.errors import ErrorBody
+from functions.core.tasks import Task, TaskStatus, utc_now
+
+
+class TaskConflict(Exception):
+    """The task was not in the state the write required (someone else moved it)."""
+
+
+def _conditional(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class TaskTable:
+    def __init__(self, table_name: str) -> None:
+        self.table = dynamodb_table(table_name)
+
+    def create(self, task: Task) -> None:
+        self.table.put_item(Item=task.to_item(), ConditionExpression="attribute_not_exists(task_id)")
+
+    def get(self, task_id: str) -> Task | None:
+        item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
+        return Task.from_item(item) if item else None
+
+    def claim(self, task_id: str, worker_id: str, lease_seconds: int) -> Task | None:
+        """queued -> processing, or re-take a processing task whose lease ran out.
+
+        Returns the claimed task, or None when the task is finished, missing, or held by a live worker.
+        """
+        now = int(time.time())
+        try:
+            item = self.table.update_item(
+                Key={"task_id": task_id},
+                UpdateExpression="SET #s = :processing, worker_id = :worker, lease_expires_at = :lease, "
+                "updated_at = :now ADD attempts :one",
+                ConditionExpression="attribute_exists(task_id) AND (#s = :queued OR "
+                "(#s = :processing AND lease_expires_at < :epoch))",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":processing": TaskStatus.PROCESSING.value,
+                    ":queued": TaskStatus.QUEUED.value,
+                    ":worker": worker_id,
+                    ":lease": now + lease_seconds,
+                    ":epoch": now,
+                    ":now": utc_now().isoformat(),
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as error:
+            if _conditional(error):
+                return None
+            raise
+        return Task.from_item(item)
+
+    def extend_lease(self, task_id: str, worker_id: str, lease_seconds: int) -> None:
+        self._update_owned(
+            task_id,
+            worker_id,
+            "SET lease_expires_at = :lease",
+            {":lease": int(time.time()) + lease_seconds},
+        )
+
+    def complete(
+        self, task_id: str, worker_id: str, *, result_key: str, content_type: str, engine: dict[str, str]
+    ) -> None:
+        self._update_owned(
+            task_id,
+            worker_id,
+            "SET #s = :completed, result_key = :key, result_content_type = :ct, engine = :engine, "
+            "updated_at = :now REMOVE lease_expires_at",
+            {
+                ":completed": TaskStatus.COMPLETED.value,
+                ":key": result_key,
+                ":ct": content_type,
+                ":engine": engine,
+                ":now": utc_now().isoformat(),
+            },
+        )
+
+    def fail(self, task_id: str, error: ErrorBody, worker_id: str | None = None) -> bool:
+        """Mark a task failed unless it already finished. With worker_id, only if that worker holds it.
+
+        Returns False when the task was already completed/failed (or held by someone else)."""
+        condition = "attribute_exists(task_id) AND #s IN (:queued, :processing)"
+        values: dict[str, Any] = {
+            ":failed": TaskStatus.FAILED.value,
+            ":queued": TaskStatus.QUEUED.value,
+            ":processing": TaskStatus.PROCESSING.value,
+            ":error": error.model_dump(mode="json", exclude_none=True),
+            ":now": utc_now().isoformat(),
+        }
+        if worker_id is not None:
+            condition += " AND worker_id = :worker"
+            values[":worker"] = worker_id
+        try:
+            self.table.update_item(
+                Key={"task_id": task_id},
+                UpdateExpression="SET #s = :failed, #e = :error, updated_at = :now REMOVE lease_expires_at",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status", "#e": "error"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as err:
+            if _conditional(err):
+                return False
+            raise
+        return True
+
+    def _update_owned(self, task_id: str, worker_id: str, expression: str, values: dict[str, Any]) -> None:
+        try:
+            self.table.update_item(
+                Key={"task_id": task_id},
+                UpdateExpression=expression,
+                ConditionExpression="#s = :processing_now AND worker_id = :me",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    **values,
+                    ":processing_now": TaskStatus.PROCESSING.value,
+                    ":me": worker_id,
+                },
+            )
+        except ClientError as error:
+            if _conditional(error):
+                raise TaskConflict(task_id) from error
+            raise

@@ -1,0 +1,40 @@
+"""Shared fixtures: one moto server (real HTTP, real AWS wire protocol) per test session, with the
+bucket, queues and tables created from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from functions.core.aws import clients
+from functions.core.settings import Settings, get_settings
+from infra.local.moto_server import LOCAL_CREDENTIALS, start_moto
+from infra.local.resources import create_resources
+
+
+@pytest.fixture(scope="session")
+def aws_env() -> Iterator[dict[str, str]]:
+    """A moto server on 127.0.0.1 with template.yaml's resources; the process env points at it."""
+    saved = dict(os.environ)
+    server, endpoint = start_moto()
+    os.environ.update(LOCAL_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    env = create_resources(stage="test")
+    os.environ.update(env)
+    get_settings.cache_clear()
+    clients.reset()
+    try:
+        yield {**env, "AWS_ENDPOINT_URL": endpoint, **LOCAL_CREDENTIALS}
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        clients.reset()
+
+
+@pytest.fixture()
+def settings(aws_env: dict[str, str]) -> Settings:
+    return get_settings()
