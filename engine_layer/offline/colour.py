@@ -1,0 +1,145 @@
+"""Colour and illumination transfer, measured on skin only.
+
+A source face photographed under other light must take the scene's skin tone and the scene's shading
+(where the light comes from), but keep its own fine texture, which is what makes it look like the
+source. So: hue and saturation by Lab mean/std on skin pixels; lightness and any slow colour cast by
+the ratio and difference of heavily smoothed skin, where eyes, brows, mouth, hair and background never
+enter the averages (normalised convolution over the skin mask). Pixels unlike skin take only part of
+the skin's shift, lips take the scene's lip colour, and a face smoother than the photo gets its grain.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine_layer.offline.masks import skin_likelihood
+
+# Bounds on how far statistics may stretch a face: a tiny or odd skin sample must not paint it grey.
+_STD_RATIO = (0.6, 1.6)
+_LIGHT_RATIO = (0.4, 2.5)
+_RATIO_SHARE = 0.5
+_MIN_SKIN_PIXELS = 30
+_BLUR_SIGMA_AT_SCALE = 4.0  # big blurs run on a copy shrunk until their sigma is about this
+_OTHER_SHIFT = 0.35  # share of the skin's colour shift that non-skin pixels take
+_GREY_CHROMA = 1.5  # a, b spread below which skin is taken to be grey (a monochrome photo)
+
+
+def to_lab(bgr: np.ndarray) -> np.ndarray:
+    """BGR uint8 (or float 0..255) -> float32 CIE Lab (L 0..100, a and b about -128..127)."""
+    return cv2.cvtColor(bgr.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+
+
+def from_lab(lab: np.ndarray) -> np.ndarray:
+    """float32 Lab -> BGR float32 0..255 (unclipped, unrounded)."""
+    return cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2BGR) * 255.0
+
+
+def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian average of `values` counting each pixel by `weights` (normalised convolution).
+
+    Where `weights` is zero (an eye, the mouth) the result is filled from the skin around it. Large
+    blurs run on a shrunk copy (the result is smooth at that scale anyway): a face filling a 40 MP
+    photo would otherwise take a minute.
+    """
+    height, width = weights.shape
+    step = max(1, int(sigma // _BLUR_SIGMA_AT_SCALE))
+    small_size = (max(1, width // step), max(1, height // step))
+    weighted = values * weights[..., None]
+    if step > 1:
+        weighted = cv2.resize(weighted, small_size, interpolation=cv2.INTER_AREA)
+        weights = cv2.resize(weights, small_size, interpolation=cv2.INTER_AREA)
+    scaled_sigma = sigma * weights.shape[1] / width
+    kernel = int(2 * round(3 * scaled_sigma) + 1)
+    weighted = cv2.GaussianBlur(weighted, (kernel, kernel), scaled_sigma).reshape(*weights.shape, -1)
+    total = cv2.GaussianBlur(weights, (kernel, kernel), scaled_sigma)[..., None]
+    fallback = _mean(weighted, np.ones_like(weights)) / max(float(weights.mean()), 1e-6)
+    smooth = np.where(total > 1e-3, weighted / np.maximum(total, 1e-3), fallback).astype(np.float32)
+    if step > 1:
+        smooth = cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
+    return smooth.reshape(height, width, -1)
+
+
+def match_skin(warped_lab: np.ndarray, scene_lab: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """Recolour and relight the warped source (Lab) to the scene's skin; both region-sized, aligned."""
+    if float(skin.sum()) < _MIN_SKIN_PIXELS:
+        return warped_lab.copy()
+    result = warped_lab.copy()
+    # Hue and saturation: mean and spread of a, b on skin. Pixels unlike skin (teeth, eye whites, lips)
+    # take only part of the shift: mapped as skin, lips whose b sits below the skin's turn violet.
+    source_mean, source_std = _mean(warped_lab, skin), _std(warped_lab, skin)
+    scene_mean, scene_std = _mean(scene_lab, skin), _std(scene_lab, skin)
+    grey_scene = bool((scene_std[1:] <= _GREY_CHROMA).all())
+    likeness = np.ones_like(skin) if grey_scene else skin_likelihood(warped_lab, skin)
+    for channel in (1, 2):
+        ratio = scene_std[channel] / max(source_std[channel], 1e-3)
+        # A grey scene (no chroma spread) must stay grey; otherwise keep the ratio within bounds.
+        low = _STD_RATIO[0] if scene_std[channel] > _GREY_CHROMA else 0.0
+        ratio = float(np.clip(ratio, low, _STD_RATIO[1]))
+        values = warped_lab[..., channel]
+        as_skin = (values - source_mean[channel]) * ratio + scene_mean[channel]
+        as_other = values + _OTHER_SHIFT * (scene_mean[channel] - source_mean[channel])
+        result[..., channel] = likeness * as_skin + (1.0 - likeness) * as_other
+
+    # Illumination: the scene's slow shading over the source's fine detail.
+    source_low = smooth_over(result, skin, sigma)
+    scene_low = smooth_over(scene_lab, skin, sigma)
+    # Lightness: half by ratio (keeps dark features dark on a darker scene, no crushing to black),
+    # half by offset (keeps a dark source's shading from turning into dark rings on a lighter scene).
+    light = np.clip(scene_low[..., 0] / np.maximum(source_low[..., 0], 1.0), *_LIGHT_RATIO)
+    by_ratio = result[..., 0] * light
+    by_offset = result[..., 0] + scene_low[..., 0] - source_low[..., 0]
+    result[..., 0] = _RATIO_SHARE * by_ratio + (1.0 - _RATIO_SHARE) * by_offset
+    result[..., 1:] += likeness[..., None] * (scene_low[..., 1:] - source_low[..., 1:])
+    result[..., 0] = np.clip(result[..., 0], 0.0, 100.0)
+    return result
+
+
+def match_lips(
+    result_lab: np.ndarray, scene_lab: np.ndarray, result_lips: np.ndarray, scene_lips: np.ndarray
+) -> np.ndarray:
+    """Give the warped lips (soft mask `result_lips`) the hue of the scene's own lips (`scene_lips`)."""
+    if float(result_lips.sum()) < _MIN_SKIN_PIXELS or float(scene_lips.sum()) < _MIN_SKIN_PIXELS:
+        return result_lab
+    shift = _mean(scene_lab, scene_lips)[1:] - _mean(result_lab, result_lips)[1:]
+    moved = result_lab.copy()
+    moved[..., 1:] += result_lips[..., None] * shift
+    return moved
+
+
+def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    total = max(float(weights.sum()), 1e-6)
+    return (values * weights[..., None]).reshape(-1, values.shape[-1]).sum(axis=0) / total
+
+
+def _std(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    mean = _mean(values, weights)
+    total = max(float(weights.sum()), 1e-6)
+    spread = ((values - mean) ** 2 * weights[..., None]).reshape(-1, values.shape[-1]).sum(axis=0) / total
+    return np.sqrt(spread)
+
+
+_GRAIN_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+
+
+def grain(bgr: np.ndarray, where: np.ndarray) -> float:
+    """Fine-grain level (standard deviation in grey levels) by Immerkaer's estimator, on `where` only."""
+    if not where.any():
+        return 0.0
+    grey = cv2.cvtColor(np.clip(bgr, 0, 255).astype(np.float32), cv2.COLOR_BGR2GRAY)
+    response = np.abs(cv2.filter2D(grey, -1, _GRAIN_KERNEL))[where]
+    return float(np.sqrt(np.pi / 2.0) * response.mean() / 6.0)
+
+
+def match_grain(patch: np.ndarray, scene: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Add grey grain to a face patch (float BGR) that is smoother than the scene's own skin.
+
+    A face warped up from a small source is smoother than the photo it lands in and looks pasted on.
+    Seeded: the same inputs give the same bytes.
+    """
+    where = skin > 0.5
+    missing = grain(scene, where) ** 2 - grain(patch, where) ** 2
+    if missing <= 0.25:
+        return patch
+    noise = np.random.default_rng(0).normal(0.0, np.sqrt(missing), patch.shape[:2]).astype(np.float32)
+    return patch + noise[..., None]

@@ -1,0 +1,116 @@
+"""Masks on a face region: where the skin is (for colour statistics) and where to blend (soft, inside
+the face, away from hair and background)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine_layer.offline.geometry import BROWS, INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE, face_size
+
+_SUBPIXEL_BITS = 4
+FOREHEAD = np.arange(68, 83)  # indices of geometry.forehead_points within the extended landmarks
+# Mahalanobis distances (in skin-colour standard deviations) where a pixel stops looking like skin.
+_SKIN_SURE, _SKIN_NOT = 2.5, 4.5
+
+
+def fill_polygon(shape: tuple[int, int], points: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """A float32 mask of `shape` with the convex hull of `points` (image coords, minus `origin`) set to 1."""
+    mask = np.zeros(shape, dtype=np.float32)
+    hull = cv2.convexHull((points - origin).astype(np.float32))
+    vertices = np.round(hull.reshape(-1, 2) * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+    cv2.fillConvexPoly(mask, vertices, 1.0, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+    return mask
+
+
+def outline_points(extended: np.ndarray) -> np.ndarray:
+    """The face outline: jaw then forehead arc (83-point extended landmarks)."""
+    return np.vstack([extended[JAW], extended[FOREHEAD]])
+
+
+def features_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Eyes, brows and mouth, grown a little: the parts of a face that are not skin."""
+    grow = max(1, round(face_size(landmarks) * 0.03))
+    mask = np.zeros(shape, dtype=np.float32)
+    for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:]):
+        mask = np.maximum(mask, fill_polygon(shape, landmarks[group], origin))
+    return grown(mask, grow)
+
+
+def lips_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """The lips (outer lip line minus the mouth opening), softened by 1% of the face: float32 0..1."""
+    lips = fill_polygon(shape, landmarks[OUTER_LIPS], origin)
+    lips *= 1.0 - fill_polygon(shape, landmarks[INNER_LIPS], origin)
+    soft = max(1, round(face_size(landmarks) * 0.01)) * 2 + 1
+    return cv2.GaussianBlur(lips, (soft, soft), 0)
+
+
+def skin_mask(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """The face outline without eyes, brows and mouth (0/1 float32): where skin colour is measured."""
+    face = fill_polygon(shape, outline_points(extended), origin)
+    return face * (1.0 - features_mask(shape, extended[:68], origin))
+
+
+def lower_face_mask(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Cheeks, nose and chin: below the eyes, where hair rarely is. The reference for skin colour."""
+    lower = np.vstack([extended[JAW], extended[[36, 39, 42, 45]]])
+    return fill_polygon(shape, lower, origin) * (1.0 - features_mask(shape, extended[:68], origin))
+
+
+def skin_likelihood(lab: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """How much each pixel looks like the skin under `reference` (float32 in [0, 1]).
+
+    A Mahalanobis distance to the reference skin's Lab distribution, with lightness's spread doubled:
+    shading varies over a face more than hue and saturation do. Hair (dark or white), brows' shadows
+    and most backgrounds sit far from skin in this measure.
+    """
+    samples = lab[reference > 0.5].reshape(-1, 3).astype(np.float64)
+    if len(samples) < 20:
+        return np.ones(lab.shape[:2], dtype=np.float32)
+    mean = samples.mean(axis=0)
+    floor = np.diag([4.0, 1.0, 1.0])  # a flat (e.g. grey or tiny) sample must not make everything "not skin"
+    spread = np.diag([2.0, 1.0, 1.0])
+    inverse = np.linalg.inv(spread @ (np.cov(samples, rowvar=False) + floor) @ spread)
+    centred = lab.reshape(-1, 3).astype(np.float64) - mean
+    distance = np.sqrt(np.einsum("ij,jk,ik->i", centred, inverse, centred)).reshape(lab.shape[:2])
+    likelihood = np.clip((_SKIN_NOT - distance) / (_SKIN_NOT - _SKIN_SURE), 0.0, 1.0)
+    return likelihood.astype(np.float32)
+
+
+def forehead_gate(lab: np.ndarray, extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """1 everywhere except in the forehead band, where it is the skin likelihood (hair and background 0)."""
+    shape = lab.shape[:2]
+    likelihood = skin_likelihood(lab, lower_face_mask(shape, extended, origin))
+    size = face_size(extended[:68])
+    smooth = max(1, round(size * 0.02)) * 2 + 1
+    likelihood = cv2.GaussianBlur(likelihood, (smooth, smooth), 0)
+    band = fill_polygon(shape, np.vstack([extended[BROWS], extended[FOREHEAD]]), origin)
+    return 1.0 - band * (1.0 - likelihood)
+
+
+def feathered_inside(hard: np.ndarray, inset: int) -> np.ndarray:
+    """Shrink a 0/1 mask by `inset` px, then feather over `inset` px: soft, and 0 wherever `hard` is 0."""
+    inset = max(1, inset)
+    core = shrunk(hard, inset)
+    # A Gaussian truncated at `inset`: the blur reaches no further than the erosion took away.
+    soft = cv2.GaussianBlur(
+        core, (2 * inset + 1, 2 * inset + 1), inset / 2.0, borderType=cv2.BORDER_REPLICATE
+    )
+    soft[soft < 1e-3] = 0.0
+    return np.clip(soft * hard, 0.0, 1.0)
+
+
+# Morphology by distance transform: linear time whatever the radius (a face may be 3000 px wide,
+# where an elliptical kernel of a hundred pixels takes seconds).
+def grown(mask: np.ndarray, radius: int) -> np.ndarray:
+    """0/1 float32: every pixel within `radius` px of a pixel where `mask` > 0.5."""
+    outside = (mask <= 0.5).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (distance <= radius).astype(np.float32)
+
+
+def shrunk(mask: np.ndarray, radius: int) -> np.ndarray:
+    """0/1 float32: pixels of `mask` more than `radius` px from its edge (the image's border is no edge)."""
+    inside = (mask > 0.5).astype(np.uint8)
+    distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (distance > radius).astype(np.float32)
