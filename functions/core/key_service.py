@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 from functions.core.aws.key_table import KeyTable
+from functions.core.key_cache import KeyCache
 from functions.core.keys import ApiKeyRecord, generate_key, hash_key
 from functions.core.plans import Plan
+from functions.core.ratelimit import RateLimiter, Usage
+from functions.core.settings import get_settings
+from functions.core.tasks import utc_now
+
+# Longer than any key we issue (fsk_ + 43 characters); anything longer is refused without a lookup.
+MAX_PRESENTED_KEY_LENGTH = 256
+
+
+class KeyNotFound(Exception):
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"no key with id {key_id}")
+        self.key_id = key_id
+
+
+# One cache per process (a Lambda execution environment), its TTL read from the settings.
+key_cache = KeyCache(ttl_seconds=lambda: get_settings().key_cache_ttl_seconds)
 
 
 def create_key(
@@ -18,11 +35,54 @@ def create_key(
 ) -> tuple[str, ApiKeyRecord]:
     """Store a new key (its hash only) and return the plaintext once, with the record.
 
-    `api_key` lets an operator choose the key (the local stack's FACESWAP_LOCAL_API_KEY)."""
+    `api_key` lets an operator choose the key (the local stack's FACESWAP_LOCAL_API_KEY). Enterprise keys
+    need both limits; other plans take none (ApiKeyRecord checks, before anything is stored)."""
     plaintext = api_key or generate_key()
     record = ApiKeyRecord(
         key_hash=hash_key(plaintext), name=name, plan=plan, hourly_limit=hourly_limit, daily_limit=daily_limit
     )
-    record.limits  # noqa: B018 - validates enterprise limits before anything is stored
     table.put_new(record)
     return plaintext, record
+
+
+def find_active_key(table: KeyTable, presented: str, cache: KeyCache = key_cache) -> ApiKeyRecord | None:
+    """The active record for a key as the client sent it, or None (unknown or revoked)."""
+    presented = presented.strip()
+    if not presented or len(presented) > MAX_PRESENTED_KEY_LENGTH:
+        return None
+    key_hash = hash_key(presented)
+    record = cache.get(key_hash)
+    if record is not None:
+        return record
+    record = table.get(key_hash)
+    if record is None or not record.active:
+        return None
+    cache.put(record)
+    return record
+
+
+def revoke_key(table: KeyTable, key_id: str, cache: KeyCache = key_cache) -> ApiKeyRecord:
+    """Revoke by public id. Takes effect at once in this process and in every other within the cache TTL."""
+    found = table.find_by_key_id(key_id)
+    if found is None:
+        raise KeyNotFound(key_id)
+    revoked = table.mark_revoked(found.key_hash, utc_now())
+    if revoked is None:
+        raise KeyNotFound(key_id)
+    # After the write: a request in between cannot put the still-active record back.
+    cache.drop(found.key_hash)
+    return revoked
+
+
+def get_key(table: KeyTable, key_id: str) -> ApiKeyRecord:
+    found = table.find_by_key_id(key_id)
+    if found is None:
+        raise KeyNotFound(key_id)
+    return found
+
+
+def list_keys_with_usage(table: KeyTable, limiter: RateLimiter) -> list[tuple[ApiKeyRecord, Usage | None]]:
+    """Every key, oldest first, with its current hour and day usage (None for revoked keys)."""
+    records = sorted(table.scan(), key=lambda r: r.created_at)
+    now = limiter.clock()
+    return [(r, limiter.usage(r, now) if r.active else None) for r in records]

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from functions.core.plans import PLAN_LIMITS, Limits, Plan
 from functions.core.tasks import utc_now
@@ -32,6 +32,16 @@ def new_key_id() -> str:
     return "key_" + secrets.token_hex(6)
 
 
+def check_enterprise_limits(hourly: int | None, daily: int | None) -> Limits:
+    if hourly is None or daily is None:
+        raise ValueError("enterprise keys carry their own hourly and daily limits")
+    if hourly < 1 or daily < 1:
+        raise ValueError("limits must be at least 1")
+    if hourly > daily:
+        raise ValueError("the hourly limit cannot exceed the daily limit")
+    return Limits(hourly, daily)
+
+
 class ApiKeyRecord(BaseModel):
     key_hash: str
     key_id: str = Field(default_factory=new_key_id)
@@ -44,12 +54,21 @@ class ApiKeyRecord(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
     revoked_at: datetime | None = None
 
+    @model_validator(mode="after")
+    def _limits_match_plan(self) -> ApiKeyRecord:
+        custom = (self.hourly_limit, self.daily_limit)
+        if self.plan is Plan.ENTERPRISE:
+            check_enterprise_limits(self.hourly_limit, self.daily_limit)
+        elif custom != (None, None):
+            raise ValueError(
+                f"only enterprise keys carry their own limits; {self.plan.value} uses the plan's"
+            )
+        return self
+
     @property
     def limits(self) -> Limits:
         if self.plan is Plan.ENTERPRISE:
-            if self.hourly_limit is None or self.daily_limit is None:
-                raise ValueError("enterprise keys carry their own hourly and daily limits")
-            return Limits(self.hourly_limit, self.daily_limit)
+            return check_enterprise_limits(self.hourly_limit, self.daily_limit)
         return PLAN_LIMITS[self.plan]
 
     @property

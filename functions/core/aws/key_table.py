@@ -1,10 +1,19 @@
-"""DynamoDB adapter for API keys (partition key: the key's SHA-256 hash)."""
+"""DynamoDB adapter for API keys (partition key: the key's SHA-256 hash; GSI KeyIdIndex on key_id)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
 from functions.core.aws.clients import dynamodb_table
 from functions.core.aws.items import plain
-from functions.core.keys import ApiKeyRecord
+from functions.core.keys import ApiKeyRecord, KeyStatus
+
+KEY_ID_INDEX = "KeyIdIndex"
 
 
 class KeyTable:
@@ -19,4 +28,42 @@ class KeyTable:
 
     def get(self, key_hash: str) -> ApiKeyRecord | None:
         item = self.table.get_item(Key={"key_hash": key_hash}, ConsistentRead=True).get("Item")
-        return ApiKeyRecord.model_validate(plain(item)) if item else None
+        return _record(item) if item else None
+
+    def find_by_key_id(self, key_id: str) -> ApiKeyRecord | None:
+        """The key with this public id (through the KeyIdIndex GSI, so eventually consistent)."""
+        answer = self.table.query(IndexName=KEY_ID_INDEX, KeyConditionExpression=Key("key_id").eq(key_id))
+        items = answer.get("Items", [])
+        return _record(items[0]) if items else None
+
+    def scan(self) -> Iterator[ApiKeyRecord]:
+        """Every key, page by page."""
+        kwargs: dict[str, Any] = {}
+        while True:
+            answer = self.table.scan(**kwargs)
+            for item in answer.get("Items", []):
+                yield _record(item)
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def mark_revoked(self, key_hash: str, at: datetime) -> ApiKeyRecord | None:
+        """Revoke the key (idempotent: a second revocation keeps the first time). None if it is unknown."""
+        try:
+            answer = self.table.update_item(
+                Key={"key_hash": key_hash},
+                UpdateExpression="SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :at)",
+                ConditionExpression="attribute_exists(key_hash)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":revoked": KeyStatus.REVOKED.value, ":at": at.isoformat()},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _record(answer["Attributes"])
+
+
+def _record(item: dict[str, Any]) -> ApiKeyRecord:
+    return ApiKeyRecord.model_validate(plain(item))

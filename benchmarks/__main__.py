@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark in turn, each printing its own table (JSON copies in bench-results/)."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import api_bench, auth_bench, engine_bench
+
+
+def main() -> int:
+    failures = 0
+    for name, bench in (("engine", engine_bench), ("auth", auth_bench), ("api", api_bench)):
+        print(f"\n=== {name} benchmark ===", flush=True)
+        failures += int(bench.main([]) != 0)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

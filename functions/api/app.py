@@ -1,0 +1,130 @@
+"""The API: routes, the middleware in front of them, and the one mapping of errors to the envelope."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+
+from engine_layer.errors import EngineError
+from engine_layer.operations import Operation
+from functions.api import health, status, submission
+from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, current_key, rate_limit_headers
+from functions.api.request_body import event_body_bytes, parse_inputs
+from functions.core.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
+from functions.core.settings import get_settings
+
+logger = Logger(service="faceswap-api")
+metrics = Metrics(namespace="FaceSwap", service="faceswap-api")
+
+_EXPOSED = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+app = APIGatewayRestResolver(
+    cors=CORSConfig(allow_origin="*", allow_headers=["X-Api-Key", "Content-Type"], expose_headers=_EXPOSED),
+    strip_prefixes=None,
+)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or {}
+    )
+
+
+def _error(body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
+    return _json(HTTP_STATUS[body.code], body.envelope(), headers)
+
+
+# ---- routes -------------------------------------------------------------------------------------
+
+
+def _swap(operation: Operation) -> Response:
+    event = app.current_event
+    raw = parse_inputs(
+        event.headers.get("content-type"), event_body_bytes(event.body, event.is_base64_encoded)
+    )
+    settings = get_settings()
+    checked = submission.check(operation, raw, settings)
+    task = submission.submit(checked, current_key(app).key_id, settings)
+    metrics.add_metric(name="TaskSubmitted", unit=MetricUnit.Count, value=1)
+    logger.info("task queued", extra={"task_id": task.task_id, "operation": operation.value})
+    return _json(
+        HTTPStatus.CREATED,
+        {
+            "success": True,
+            "task_id": task.task_id,
+            "status": task.status.value,
+            "status_url": f"/api/task-status/{task.task_id}",
+        },
+    )
+
+
+@app.post("/api/faceswap/basicswap", middlewares=SWAP_MIDDLEWARES)
+def basicswap() -> Response:
+    return _swap(Operation.BASICSWAP)
+
+
+@app.post("/api/faceswap/faceswap2", middlewares=SWAP_MIDDLEWARES)
+def faceswap2() -> Response:
+    return _swap(Operation.FACESWAP2)
+
+
+@app.post("/api/faceswap/swap1from2", middlewares=SWAP_MIDDLEWARES)
+def swap1from2() -> Response:
+    return _swap(Operation.SWAP1FROM2)
+
+
+@app.post("/api/faceswap/swapfacesameimage", middlewares=SWAP_MIDDLEWARES)
+def swapfacesameimage() -> Response:
+    return _swap(Operation.SWAPFACESAMEIMAGE)
+
+
+@app.get("/api/task-status/<task_id>", middlewares=STATUS_MIDDLEWARES)
+def task_status(task_id: str) -> Response:
+    return _json(HTTPStatus.OK, status.task_view(task_id, current_key(app).key_id, get_settings()).body())
+
+
+@app.get("/api/health")
+def health_check() -> Response:
+    missing = health.problems(get_settings())
+    if missing:
+        body = ErrorBody(
+            code=ErrorCode.SERVER_ERROR,
+            message="The service cannot take work right now.",
+            details={"unavailable": missing},
+        )
+        return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope())
+    return _json(HTTPStatus.OK, {"success": True, "status": "ok"})
+
+
+# ---- errors: every answer that is not a success goes through here --------------------------------
+
+
+@app.exception_handler(ApiError)
+def handle_api_error(error: ApiError) -> Response:
+    return _error(error.body, {**rate_limit_headers(app), **error.headers})
+
+
+@app.exception_handler(EngineError)
+def handle_engine_error(error: EngineError) -> Response:
+    return _error(error_from_engine(error), rate_limit_headers(app))
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    return _error(ErrorBody(code=ErrorCode.NOT_FOUND, message="No such endpoint."))
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response:
+    request_id = app.lambda_context.aws_request_id if app.lambda_context else None
+    logger.exception("unexpected error", extra={"request_id": request_id})
+    body = ErrorBody(
+        code=ErrorCode.SERVER_ERROR,
+        message="An unexpected error occurred.",
+        details={"request_id": request_id},
+    )
+    return _error(body, rate_limit_headers(app))

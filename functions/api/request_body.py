@@ -1,0 +1,125 @@
+"""Turn an API Gateway event's body into named inputs: multipart/form-data or JSON.
+
+Multipart bodies arrive base64-encoded (BinaryMediaTypes multipart~1form-data); the stdlib MIME parser
+reads them byte-exact. JSON bodies name images by `https://` URL or `data:image/...;base64,` URI.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from functions.api.limits import MAX_EVENT_BODY_BYTES
+from functions.core.errors import ApiError, ErrorCode, invalid_parameter
+
+# The contract's JSON names for each multipart image field.
+JSON_NAME = {
+    "srcimage": "source_image",
+    "targetimage": "target_image",
+    "targetimage1": "target_image1",
+    "targetimage2": "target_image2",
+}
+
+
+@dataclass
+class RawInputs:
+    """What a client sent, before any image is fetched or checked."""
+
+    images: dict[str, bytes | str] = field(default_factory=dict)  # contract field -> bytes or a reference
+    params: dict[str, Any] = field(default_factory=dict)  # enhance, swap_index
+    names: dict[str, str] = field(default_factory=dict)  # contract field -> the name the client used
+
+    def name_of(self, contract_field: str) -> str:
+        return self.names.get(contract_field, contract_field)
+
+
+class JsonSwapBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    source_image: str | None = None
+    target_image: str | None = None
+    target_image1: str | None = None
+    target_image2: str | None = None
+    enhance: bool | str | None = None
+    swap_index: str | list[int] | None = None
+
+
+def event_body_bytes(body: str | None, is_base64: bool) -> bytes:
+    """The body as bytes, refusing what is over the Lambda payload limit as the function receives it."""
+    if body is None:
+        return b""
+    if len(body) > MAX_EVENT_BODY_BYTES:
+        raise ApiError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            "The request body is larger than the API accepts; send images by URL instead.",
+            {"limit_bytes": MAX_EVENT_BODY_BYTES},
+        )
+    if not is_base64:
+        return body.encode("utf-8", "surrogateescape")
+    try:
+        return base64.b64decode(body, validate=False)
+    except (binascii.Error, ValueError) as error:
+        raise invalid_parameter("body", "The request body could not be decoded.") from error
+
+
+def parse_inputs(content_type: str | None, body: bytes) -> RawInputs:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type == "multipart/form-data":
+        return _parse_multipart(content_type or "", body)
+    if media_type == "application/json" or (not media_type and body.lstrip()[:1] == b"{"):
+        return _parse_json(body)
+    raise invalid_parameter(
+        "Content-Type", "Send multipart/form-data (files) or application/json (image URLs or data URIs)."
+    )
+
+
+def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
+    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart() or (message.defects and not list(message.iter_parts())):
+        raise invalid_parameter("body", "The multipart/form-data body could not be read.")
+    inputs = RawInputs()
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if name in JSON_NAME:
+            inputs.images.setdefault(name, data)
+        elif name in {"enhance", "swap_index"}:
+            inputs.params.setdefault(name, data.decode("utf-8", "replace"))
+    return inputs
+
+
+def _parse_json(body: bytes) -> RawInputs:
+    try:
+        document = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise invalid_parameter("body", "The request body is not valid JSON.") from error
+    if not isinstance(document, dict):
+        raise invalid_parameter("body", "The JSON body must be an object.")
+    try:
+        parsed = JsonSwapBody.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        parameter = str(first["loc"][0]) if first.get("loc") else "body"
+        raise invalid_parameter(parameter, f"{parameter} has the wrong type.") from error
+    inputs = RawInputs()
+    for contract_field, json_name in JSON_NAME.items():
+        value = getattr(parsed, json_name)
+        inputs.names[contract_field] = json_name
+        if value is not None:
+            inputs.images[contract_field] = value
+    for name in ("enhance", "swap_index"):
+        value = getattr(parsed, name)
+        if value is not None:
+            inputs.params[name] = value
+    return inputs

@@ -1,0 +1,78 @@
+"""A swap submission: check everything that can be checked at once, then store and enqueue.
+
+Order matters: inputs go to S3 first, then the task row (queued), then the one SQS message. A failure
+to enqueue marks the task failed, so no task is left queued with no message to move it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from engine_layer.operations import REQUIRED_FACES, Operation
+from functions.api.images import check_faces, check_format, resolve
+from functions.api.params import parse_enhance, parse_swap_index
+from functions.api.request_body import RawInputs
+from functions.api.url_fetch import UrlFetcher
+from functions.core.aws.s3 import MediaStore
+from functions.core.aws.sqs import TaskQueue
+from functions.core.aws.task_table import TaskTable
+from functions.core.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
+from functions.core.settings import Settings
+from functions.core.tasks import Task, input_key
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckedSubmission:
+    operation: Operation
+    images: dict[str, tuple[bytes, str]]  # contract field -> (bytes, content type)
+    enhance: bool
+    swap_index: tuple[int, int] | None
+
+
+def check(operation: Operation, raw: RawInputs, settings: Settings) -> CheckedSubmission:
+    enhance = parse_enhance(raw.params.get("enhance"))
+    swap_index = parse_swap_index(raw.params.get("swap_index")) if operation is Operation.FACESWAP2 else None
+    required = REQUIRED_FACES[operation]
+    for field in required:
+        if field not in raw.images:
+            raise invalid_parameter(raw.name_of(field), f"{raw.name_of(field)} is required.")
+    fetcher = UrlFetcher(timeout_seconds=settings.url_fetch_timeout_seconds)
+    images: dict[str, tuple[bytes, str]] = {}
+    for field in required:
+        data = resolve(raw.images[field], raw.name_of(field), fetcher)
+        images[field] = (data, check_format(data, field, raw.name_of(field)).content_type)
+    # Faces last: the costliest check runs only on inputs that passed every other one.
+    model_path = settings.model_dir / "scrfd.onnx"
+    for field, expected in required.items():
+        check_faces(images[field][0], field, raw.name_of(field), expected, model_path)
+    return CheckedSubmission(operation, images, enhance, swap_index)
+
+
+def submit(checked: CheckedSubmission, key_id: str, settings: Settings) -> Task:
+    task = Task.new(
+        key_id=key_id,
+        operation=checked.operation,
+        inputs={},
+        ttl_days=settings.task_ttl_days,
+        enhance=checked.enhance,
+        swap_index=checked.swap_index,
+    )
+    media = MediaStore(settings.media_bucket)
+    for field, (data, content_type) in checked.images.items():
+        key = input_key(task.task_id, field)
+        media.put(key, data, content_type)
+        task.inputs[field] = key
+    tasks = TaskTable(settings.tasks_table)
+    tasks.create(task)
+    try:
+        TaskQueue(settings.task_queue_url).send(task.task_id)
+    except Exception as error:
+        logger.exception("could not enqueue task %s", task.task_id)
+        tasks.fail(
+            task.task_id, ErrorBody(code=ErrorCode.SERVER_ERROR, message="The task could not be queued.")
+        )
+        raise ApiError(ErrorCode.SERVER_ERROR, "The task could not be queued. Please try again.") from error
+    return task

@@ -1,0 +1,191 @@
+"""Plan limits as fixed windows (the clock hour and the UTC day) counted in DynamoDB, and the per-second
+hold on status polls.
+
+A submission takes one unit from the hour counter, then one from the day counter, each with a
+conditional `ADD` (see RateLimitTable). If the day refuses after the hour admitted, the hour unit is
+given back. The day counter alone decides when the day binds and the hour counter alone when the hour
+binds, so of 2N simultaneous requests against N remaining exactly N pass, whichever window binds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from functions.core.aws.rate_limit_table import RateLimitTable
+from functions.core.keys import ApiKeyRecord
+from functions.core.plans import STATUS_POLLS_PER_SECOND
+from functions.core.tasks import utc_now
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# Counters are only read during their window; DynamoDB's TTL removes them some time after this.
+COUNTER_GRACE = timedelta(hours=1)
+
+
+class WindowKind(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    SECOND = "second"  # status polls
+
+
+@dataclass(frozen=True)
+class Window:
+    kind: WindowKind
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def containing(cls, kind: WindowKind, moment: datetime) -> Window:
+        moment = moment.astimezone(UTC)
+        if kind is WindowKind.HOUR:
+            start = moment.replace(minute=0, second=0, microsecond=0)
+            return cls(kind, start, start + timedelta(hours=1))
+        if kind is WindowKind.DAY:
+            start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+            return cls(kind, start, start + timedelta(days=1))
+        start = moment.replace(microsecond=0)
+        return cls(kind, start, start + timedelta(seconds=1))
+
+    def counter_id(self, key_id: str) -> str:
+        label = {
+            WindowKind.HOUR: self.start.strftime("%Y-%m-%dT%H"),
+            WindowKind.DAY: self.start.strftime("%Y-%m-%d"),
+            WindowKind.SECOND: str(int(self.start.timestamp())),
+        }[self.kind]
+        return f"{key_id}#{self.kind.value}#{label}"
+
+    @property
+    def reset_at(self) -> int:
+        """Epoch seconds when the window ends and its counter starts again from zero."""
+        return int(self.end.timestamp())
+
+    @property
+    def counter_expires_at(self) -> int:
+        return int((self.end + COUNTER_GRACE).timestamp())
+
+
+@dataclass(frozen=True)
+class WindowUsage:
+    window: Window
+    limit: int
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def reset_at(self) -> int:
+        return self.window.reset_at
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A key's plan windows at one moment."""
+
+    hour: WindowUsage
+    day: WindowUsage
+
+    @property
+    def tightest(self) -> WindowUsage:
+        """The window with fewer requests left (the one the X-RateLimit-* headers describe). On a tie the
+        later reset wins: that is when the count actually comes back."""
+        return min((self.hour, self.day), key=lambda w: (w.remaining, -w.reset_at))
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    usage: Usage
+    decided_at: datetime
+    # The window that refused (None when allowed): hour, day, or second for a status poll.
+    refused_by: WindowUsage | None = None
+
+    @property
+    def retry_at(self) -> int:
+        """Epoch seconds from which a retry can pass (only meaningful when refused)."""
+        if self.refused_by is None:
+            return int(self.decided_at.timestamp())
+        if self.refused_by.window.kind is WindowKind.SECOND:
+            return self.refused_by.reset_at
+        # The refusing window has nothing left, so the tightest one does too; if both are spent, the
+        # tightest is the one that resets later, which is when a retry can pass.
+        return self.usage.tightest.reset_at
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.retry_at - self.decided_at.timestamp()))
+
+
+class RateLimiter:
+    def __init__(self, table: RateLimitTable, clock: Clock = utc_now) -> None:
+        self.table = table
+        self.clock = clock
+
+    def _windows(self, now: datetime) -> tuple[Window, Window]:
+        return Window.containing(WindowKind.HOUR, now), Window.containing(WindowKind.DAY, now)
+
+    def consume(self, key: ApiKeyRecord) -> Decision:
+        """Count one submission against the key's hour and day windows, if both have room."""
+        now = self.clock()
+        limits = key.limits
+        hour, day = self._windows(now)
+        hour_id, day_id = hour.counter_id(key.key_id), day.counter_id(key.key_id)
+
+        hour_used = self.table.increment_below(hour_id, limits.per_hour, hour.counter_expires_at)
+        if hour_used is None:
+            day_used = self.table.read([day_id])[day_id]
+            hour_usage = WindowUsage(hour, limits.per_hour, limits.per_hour)
+            usage = Usage(hour_usage, WindowUsage(day, limits.per_day, day_used))
+            return Decision(False, usage, now, refused_by=hour_usage)
+
+        day_used = self.table.increment_below(day_id, limits.per_day, day.counter_expires_at)
+        if day_used is None:
+            self._give_back(hour_id)
+            day_usage = WindowUsage(day, limits.per_day, limits.per_day)
+            usage = Usage(WindowUsage(hour, limits.per_hour, hour_used - 1), day_usage)
+            return Decision(False, usage, now, refused_by=day_usage)
+
+        usage = Usage(
+            WindowUsage(hour, limits.per_hour, hour_used), WindowUsage(day, limits.per_day, day_used)
+        )
+        return Decision(True, usage, now)
+
+    def admit_status_poll(self, key: ApiKeyRecord) -> Decision:
+        """Hold status polls to STATUS_POLLS_PER_SECOND per key; they do not count against the plan."""
+        now = self.clock()
+        second = Window.containing(WindowKind.SECOND, now)
+        polls = self.table.increment_below(
+            second.counter_id(key.key_id), STATUS_POLLS_PER_SECOND, second.counter_expires_at
+        )
+        usage = self.usage(key, now)
+        if polls is None:
+            refused = WindowUsage(second, STATUS_POLLS_PER_SECOND, STATUS_POLLS_PER_SECOND)
+            return Decision(False, usage, now, refused_by=refused)
+        return Decision(True, usage, now)
+
+    def usage(self, key: ApiKeyRecord, now: datetime | None = None) -> Usage:
+        """The key's current hour and day usage, without counting anything."""
+        now = now or self.clock()
+        limits = key.limits
+        hour, day = self._windows(now)
+        hour_id, day_id = hour.counter_id(key.key_id), day.counter_id(key.key_id)
+        counts = self.table.read([hour_id, day_id])
+        return Usage(
+            WindowUsage(hour, limits.per_hour, counts[hour_id]),
+            WindowUsage(day, limits.per_day, counts[day_id]),
+        )
+
+    def _give_back(self, counter_id: str) -> None:
+        # The refusal stands either way; a unit not given back only errs towards refusing (never over-admits).
+        try:
+            self.table.give_back(counter_id)
+        except Exception:
+            logger.warning("could not give back a unit of %s", counter_id, exc_info=True)

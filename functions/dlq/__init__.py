@@ -1,0 +1,1 @@
+"""Dead letters: a task whose message kept failing ends `failed`/`server_error`."""

@@ -1,0 +1,69 @@
+"""A message on the dead-letter queue kept failing: its task ends `failed`/`server_error`.
+
+Used by the Lambda on the DLQ (handler.py) and by the local stack's loop (`drain`), so both behave
+the same. A task that finished meanwhile (a late success) is left alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from enum import StrEnum
+
+from aws_lambda_powertools import Logger
+
+from functions.core.aws.sqs import TaskMessage, TaskQueue
+from functions.core.aws.task_table import TaskTable
+from functions.core.errors import ErrorBody, ErrorCode
+
+logger = Logger(service="faceswap-dlq", child=True)
+
+DEAD_LETTER_ERROR = ErrorBody(
+    code=ErrorCode.SERVER_ERROR,
+    message="The swap could not be completed after several attempts. Please try again.",
+)
+
+
+class DeadLetterOutcome(StrEnum):
+    FAILED = "failed"  # the task now carries server_error
+    ALREADY_FINISHED = "already_finished"  # completed or failed before the message died; or unknown
+    MALFORMED = "malformed"  # no task id in the message
+
+
+def fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
+    if not message.task_id:
+        logger.warning("dead letter without a task id")
+        return DeadLetterOutcome.MALFORMED
+    if tasks.fail(message.task_id, DEAD_LETTER_ERROR):
+        logger.warning(
+            "task failed after its message reached the DLQ",
+            task_id=message.task_id,
+            receive_count=message.receive_count,
+        )
+        return DeadLetterOutcome.FAILED
+    return DeadLetterOutcome.ALREADY_FINISHED
+
+
+def drain(dlq: TaskQueue, tasks: TaskTable, *, wait_seconds: int) -> int:
+    """Receive dead letters once (long poll), fail their tasks, delete them. Returns messages handled.
+
+    A message whose task write fails is left on the DLQ for the next pass."""
+    handled = 0
+    for message in dlq.receive(wait_seconds=wait_seconds, max_messages=10):
+        try:
+            fail_dead_letter(tasks, message)
+        except Exception:
+            logger.exception("could not record a dead letter; will retry", task_id=message.task_id)
+            continue
+        dlq.delete(message.receipt_handle)
+        handled += 1
+    return handled
+
+
+def drain_forever(dlq: TaskQueue, tasks: TaskTable, stop: threading.Event, *, wait_seconds: int = 1) -> None:
+    """The local stack's stand-in for the DLQ Lambda's event source mapping."""
+    while not stop.is_set():
+        try:
+            drain(dlq, tasks, wait_seconds=wait_seconds)
+        except Exception:
+            logger.exception("dead-letter poll failed")
+            stop.wait(1.0)

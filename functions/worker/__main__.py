@@ -1,0 +1,5 @@
+import sys
+
+from functions.worker.main import main
+
+sys.exit(main())

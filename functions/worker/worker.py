@@ -1,0 +1,278 @@
+"""The GPU worker: takes task messages off SQS and moves each task queued -> processing -> completed/failed.
+
+SQS delivers at least once, so every state change is a conditional DynamoDB write (TaskTable), the
+result lands in S3 before the task says `completed`, and the message is deleted only after both.
+Input faults the engine finds end the task `failed` with the contract's code; anything unexpected
+leaves the message to come back, and after the queue's maxReceiveCount it goes to the DLQ, where
+functions.dlq turns it into `failed`/`server_error`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from enum import StrEnum
+from typing import Self
+
+from aws_lambda_powertools import Logger
+
+from engine_layer.errors import EngineError
+from functions.core.aws.s3 import MediaStore
+from functions.core.aws.sqs import TaskMessage, TaskQueue
+from functions.core.aws.task_table import TaskConflict, TaskTable
+from functions.core.errors import ErrorCode, error_from_engine
+from functions.core.settings import Settings
+from functions.core.tasks import Task, TaskStatus, result_key
+from functions.worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
+from functions.worker.heartbeat import Heartbeat
+
+logger = Logger(service="faceswap-worker", child=True)
+
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+class Outcome(StrEnum):
+    """What became of one message (logged, and what tests check)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"  # an input fault: the task carries the contract's code
+    DUPLICATE = "duplicate"  # the task had already finished: message dropped, no second result
+    MALFORMED = "malformed"  # no task id, or no such task: message dropped
+    BUSY = "busy"  # another live worker holds the task: message left to come back
+    RETRY = "retry"  # unexpected error: message left to come back (and reach the DLQ in the end)
+    RELEASED = "released"  # shutdown: message and lease given back for another worker
+    LEASE_LOST = "lease_lost"  # our lease lapsed and another worker took the task over
+
+
+class WorkerWedged(Exception):
+    """The engine stopped answering; the process should exit so its orchestrator replaces it."""
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        engine: SwapEngine,
+        queue: TaskQueue,
+        tasks: TaskTable,
+        media: MediaStore,
+        poll_wait_seconds: int,
+        visibility_timeout_seconds: int,
+        lease_seconds: int,
+        heartbeat_seconds: float | None = None,
+        retry_delay_seconds: int = 10,
+        shutdown_grace_seconds: float = 20.0,
+        engine_timeout_seconds: float = 600.0,
+        worker_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.tasks = tasks
+        self.media = media
+        self.poll_wait_seconds = poll_wait_seconds
+        self.visibility_timeout_seconds = visibility_timeout_seconds
+        self.lease_seconds = lease_seconds
+        # Three beats per window: one lost call to SQS or DynamoDB never lets either lapse.
+        self.heartbeat_seconds = heartbeat_seconds or min(visibility_timeout_seconds, lease_seconds) / 3
+        self.retry_delay_seconds = retry_delay_seconds
+        self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.engine_timeout_seconds = engine_timeout_seconds
+        self.worker_id = worker_id or new_worker_id()
+        self.stop = threading.Event()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        engine: SwapEngine | None = None,
+        *,
+        retry_delay_seconds: int = 10,
+        shutdown_grace_seconds: float = 20.0,
+        engine_timeout_seconds: float = 600.0,
+    ) -> Self:
+        """A worker on the settings' queue, table and bucket. Without `engine`, loads the real one."""
+        if engine is None:
+            from engine_layer.engine import Engine  # the heavy import only where a worker really runs
+
+            engine = Engine.load(
+                settings.model_dir, tier=settings.engine_tier, require_tier=settings.require_tier
+            )
+        return cls(
+            engine=engine,
+            queue=TaskQueue(settings.task_queue_url),
+            tasks=TaskTable(settings.tasks_table),
+            media=MediaStore(settings.media_bucket),
+            poll_wait_seconds=settings.worker_poll_wait_seconds,
+            visibility_timeout_seconds=settings.worker_visibility_timeout_seconds,
+            lease_seconds=settings.worker_lease_seconds,
+            retry_delay_seconds=retry_delay_seconds,
+            shutdown_grace_seconds=shutdown_grace_seconds,
+            engine_timeout_seconds=engine_timeout_seconds,
+        )
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set; the task in hand is finished or given back before returning."""
+        self.stop = stop
+        logger.info("worker polling", worker_id=self.worker_id, queue_url=self.queue.queue_url)
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except WorkerWedged:
+                raise
+            except Exception:
+                # SQS itself failed (network, throttling): wait a little and poll again.
+                logger.exception("polling failed")
+                stop.wait(min(5.0, self.poll_wait_seconds or 1.0))
+        logger.info("worker stopped", worker_id=self.worker_id)
+
+    def poll_once(self, wait_seconds: int | None = None) -> int:
+        """Receive at most one message and handle it. Returns how many messages were handled."""
+        wait = self.poll_wait_seconds if wait_seconds is None else wait_seconds
+        messages = self.queue.receive(wait_seconds=wait, visibility_timeout=self.visibility_timeout_seconds)
+        for message in messages:
+            self.handle(message)
+        return len(messages)
+
+    def handle(self, message: TaskMessage) -> Outcome:
+        """Handle one message. Never raises for anything a message can cause."""
+        try:
+            outcome = self._handle(message)
+        except WorkerWedged:
+            raise
+        except Exception:
+            # DynamoDB or S3 failed outside the engine: the message comes back after its visibility.
+            logger.exception("message handling failed; it will be retried", task_id=message.task_id)
+            outcome = Outcome.RETRY
+        logger.info(
+            "message handled",
+            task_id=message.task_id,
+            outcome=outcome.value,
+            receive_count=message.receive_count,
+        )
+        return outcome
+
+    # --- one message ----------------------------------------------------------------------------
+
+    def _handle(self, message: TaskMessage) -> Outcome:
+        if not message.task_id:
+            logger.warning("dropping a message without a task id")
+            self.queue.delete(message.receipt_handle)
+            return Outcome.MALFORMED
+        if self.stop.is_set():
+            self._release_message(message)
+            return Outcome.RELEASED
+
+        task = self.tasks.claim(message.task_id, self.worker_id, self.lease_seconds)
+        if task is None:
+            return self._not_claimed(message)
+
+        heartbeat = Heartbeat(
+            queue=self.queue,
+            tasks=self.tasks,
+            receipt_handle=message.receipt_handle,
+            task_id=task.task_id,
+            worker_id=self.worker_id,
+            visibility_timeout_seconds=self.visibility_timeout_seconds,
+            lease_seconds=self.lease_seconds,
+            interval_seconds=self.heartbeat_seconds,
+        )
+        with heartbeat:
+            try:
+                return self._process(task, message, heartbeat)
+            except ShutdownRequested:
+                heartbeat.stop()
+                self._release(task, message, delay_seconds=0)
+                return Outcome.RELEASED
+            except EngineTimeout as error:
+                heartbeat.stop()
+                self._release(task, message, delay_seconds=self.retry_delay_seconds)
+                raise WorkerWedged(str(error)) from error
+            except EngineError as error:
+                heartbeat.stop()
+                return self._engine_error(task, message, error)
+            except Exception:
+                heartbeat.stop()
+                logger.exception("task failed unexpectedly; it will be retried", task_id=task.task_id)
+                self._release(task, message, delay_seconds=self.retry_delay_seconds)
+                return Outcome.RETRY
+
+    def _process(self, task: Task, message: TaskMessage, heartbeat: Heartbeat) -> Outcome:
+        images = {field: self.media.get(key) for field, key in task.inputs.items()}
+        result = call_engine(
+            self.engine,
+            task.operation,
+            images,
+            task.swap_index,
+            task.enhance,
+            stop=self.stop,
+            shutdown_grace_seconds=self.shutdown_grace_seconds,
+            timeout_seconds=self.engine_timeout_seconds,
+        )
+        if heartbeat.lease_lost.is_set():
+            return Outcome.LEASE_LOST
+        key = result_key(task.task_id, EXTENSIONS.get(result.content_type, result.format.lower()))
+        self.media.put(key, result.image, result.content_type)
+        heartbeat.stop()
+        try:
+            self.tasks.complete(
+                task.task_id,
+                self.worker_id,
+                result_key=key,
+                content_type=result.content_type,
+                engine={k: str(v) for k, v in result.engine.items()},
+            )
+        except TaskConflict:
+            # Another worker re-took the task after our lease lapsed; it owns the message now.
+            logger.warning("task moved under us; leaving it to its new holder", task_id=task.task_id)
+            return Outcome.LEASE_LOST
+        self.queue.delete(message.receipt_handle)
+        return Outcome.COMPLETED
+
+    def _engine_error(self, task: Task, message: TaskMessage, error: EngineError) -> Outcome:
+        body = error_from_engine(error)
+        if body.code is ErrorCode.SERVER_ERROR:
+            # Not the customer's input (e.g. models missing on this worker): another attempt may work.
+            logger.error("engine failed; it will be retried", task_id=task.task_id, error=str(error))
+            self._release(task, message, delay_seconds=self.retry_delay_seconds)
+            return Outcome.RETRY
+        if self.tasks.fail(task.task_id, body, worker_id=self.worker_id):
+            logger.info("task failed on its input", task_id=task.task_id, code=body.code.value)
+        self.queue.delete(message.receipt_handle)
+        return Outcome.FAILED
+
+    def _not_claimed(self, message: TaskMessage) -> Outcome:
+        task = self.tasks.get(message.task_id)
+        if task is None:
+            logger.warning("dropping a message for an unknown task", task_id=message.task_id)
+            self.queue.delete(message.receipt_handle)
+            return Outcome.MALFORMED
+        if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
+            self.queue.delete(message.receipt_handle)
+            return Outcome.DUPLICATE
+        # Processing under another worker's live lease: look again once that lease could have lapsed.
+        return Outcome.BUSY
+
+    def _release(self, task: Task, message: TaskMessage, *, delay_seconds: int) -> None:
+        """Give the task back: its lease ends now and its message is visible again after the delay."""
+        try:
+            # A lease that ended a second ago: the next claim may re-take the task at once.
+            self.tasks.extend_lease(task.task_id, self.worker_id, -1)
+        except TaskConflict:
+            pass  # someone else holds it already
+        except Exception:
+            logger.warning("could not release the lease; it lapses on its own", exc_info=True)
+        self._release_message(message, delay_seconds)
+
+    def _release_message(self, message: TaskMessage, delay_seconds: int = 0) -> None:
+        try:
+            self.queue.extend(message.receipt_handle, delay_seconds)
+        except Exception:
+            logger.warning("could not release the message; it returns after its visibility", exc_info=True)

@@ -1,0 +1,196 @@
+"""`python -m infra.local.stack` (`make run`): the whole service on this machine, in the foreground.
+
+- moto in server mode on 127.0.0.1 (MOTO_PORT, default 5000) with template.yaml's bucket, queues, tables;
+- an API key (FACESWAP_LOCAL_API_KEY if set, plan FACESWAP_LOCAL_PLAN, default free; else a new one);
+- the worker as its own process, the container's code: `python -m functions.worker`;
+- the DLQ handler's logic in a loop on the dead-letter queue;
+- the API handlers behind an API Gateway-like HTTP server on http://127.0.0.1:3000 (PORT), bound only
+  once the worker reports ready, so /api/health answers 200 only when work can be taken.
+
+Ctrl-C or SIGTERM stops every process and thread it started.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from functions.core.aws import clients
+from functions.core.aws.key_table import KeyTable
+from functions.core.aws.sqs import TaskQueue
+from functions.core.aws.task_table import TaskTable
+from functions.core.key_service import create_key
+from functions.core.plans import Plan
+from functions.core.settings import Settings, get_settings
+from functions.dlq.logic import drain_forever
+from infra.local.http_adapter import ApiServer, api_handler, serve
+from infra.local.moto_server import point_boto3_at, start_moto
+from infra.local.resources import create_resources
+
+logger = logging.getLogger("faceswap.local")
+
+WORKER_READY_TIMEOUT_SECONDS = 300
+WORKER_STOP_TIMEOUT_SECONDS = 40  # the worker's shutdown grace (20 s) plus a poll, with room
+# Enterprise keys carry their own limits; a local one gets generous ones.
+LOCAL_ENTERPRISE_LIMITS = (100_000, 1_000_000)
+
+
+class StackError(Exception):
+    """The stack cannot start; the message says why."""
+
+
+def _die_with_parent() -> None:
+    """In the worker child (Linux): get SIGTERM if the stack dies without cleaning up (kill -9)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_worker(ready_file: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    # Short polls so Ctrl-C stops the worker in a couple of seconds (20 s in the cloud).
+    env.setdefault("WORKER_POLL_WAIT_SECONDS", "2")
+    return subprocess.Popen(
+        [sys.executable, "-m", "functions.worker", "--ready-file", str(ready_file)],
+        env=env,
+        preexec_fn=_die_with_parent,  # only a prctl call between fork and exec
+    )
+
+
+def wait_until_ready(worker: subprocess.Popen[bytes], ready_file: Path, stop: threading.Event) -> None:
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_SECONDS
+    while not ready_file.exists():
+        if worker.poll() is not None:
+            raise StackError(f"the worker exited with status {worker.returncode} before it was ready")
+        if stop.is_set():
+            raise StackError("stopped before the worker was ready")
+        if time.monotonic() > deadline:
+            raise StackError(f"the worker was not ready after {WORKER_READY_TIMEOUT_SECONDS} s")
+        time.sleep(0.2)
+
+
+def create_local_key(settings: Settings) -> tuple[str, Plan]:
+    chosen = os.environ.get("FACESWAP_LOCAL_PLAN", Plan.FREE.value).strip().lower()
+    try:
+        plan = Plan(chosen)
+    except ValueError:
+        names = ", ".join(p.value for p in Plan)
+        raise StackError(f"FACESWAP_LOCAL_PLAN={chosen!r} is not a plan ({names})") from None
+    limits = LOCAL_ENTERPRISE_LIMITS if plan is Plan.ENTERPRISE else (None, None)
+    api_key, _record = create_key(
+        KeyTable(settings.api_keys_table),
+        plan=plan,
+        name="local stack",
+        api_key=os.environ.get("FACESWAP_LOCAL_API_KEY") or None,
+        hourly_limit=limits[0],
+        daily_limit=limits[1],
+    )
+    return api_key, plan
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(WORKER_STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        logger.warning("worker did not stop in %d s; killing it", WORKER_STOP_TIMEOUT_SECONDS)
+        worker.kill()
+        worker.wait()
+
+
+def run(stop: threading.Event) -> int:
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    try:
+        moto, endpoint = start_moto(moto_port)
+    except OSError as error:
+        raise StackError(f"cannot start moto on 127.0.0.1:{moto_port} ({error}); set MOTO_PORT") from error
+    worker: subprocess.Popen[bytes] | None = None
+    api: ApiServer | None = None
+    dlq_stop = threading.Event()
+    dlq_thread: threading.Thread | None = None
+    try:
+        point_boto3_at(endpoint)
+        os.environ.update(create_resources(stage=os.environ.get("STAGE", "local")))
+        get_settings.cache_clear()
+        clients.reset()
+        settings = get_settings()
+        api_key, plan = create_local_key(settings)
+        handler = api_handler()  # imported now (after the environment is set) so a broken API fails fast
+
+        with tempfile.TemporaryDirectory(prefix="faceswap-worker-") as scratch:
+            ready_file = Path(scratch) / "ready"
+            worker = start_worker(ready_file)
+            wait_until_ready(worker, ready_file, stop)
+
+        dlq_thread = threading.Thread(
+            target=drain_forever,
+            args=(TaskQueue(settings.task_dlq_url), TaskTable(settings.tasks_table), dlq_stop),
+            name="dlq-loop",
+            daemon=True,
+        )
+        dlq_thread.start()
+
+        try:
+            api = serve(port, handler)
+        except OSError as error:
+            raise StackError(f"cannot serve on 127.0.0.1:{port} ({error}); set PORT") from error
+        threading.Thread(target=api.serve_forever, name="api", daemon=True).start()
+
+        print(
+            f"\nFaceSwap API   {api.base_url}\n"
+            f"API key        {api_key}   (plan {plan.value})\n"
+            f"AWS (moto)     {endpoint}\n"
+            f"Try: curl {api.base_url}/api/health\n"
+            "Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            if worker.poll() is not None:
+                raise StackError(f"the worker exited with status {worker.returncode}")
+        return 0
+    finally:
+        logger.info("stopping the local stack")
+        if api is not None:
+            api.shutdown()
+            api.server_close()
+        if worker is not None:
+            stop_worker(worker)
+        dlq_stop.set()
+        if dlq_thread is not None:
+            dlq_thread.join(5)
+        moto.stop()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # moto's per-request log and the AWS SDK's chatter would drown the API's access log.
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        return run(stop)
+    except StackError as error:
+        print(f"local stack: {error}", file=sys.stderr, flush=True)
+        return 0 if stop.is_set() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

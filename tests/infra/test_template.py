@@ -1,0 +1,478 @@
+"""template.yaml, translated by aws-sam-translator as `sam deploy` would, holds the safety properties the
+cloud side promises: private encrypted storage that forgets, a DLQ behind the queue, tables that expire
+and can be restored, least-privilege roles, the contract's envelope on API Gateway's own errors."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.core.errors import HTTP_STATUS, ErrorCode
+from functions.core.settings import Settings
+from infra.local.http_adapter import LAMBDA_EVENT_BODY_LIMIT_BYTES
+from tests.infra.translated import of_type, sam_template, translated
+
+REPO = Path(__file__).resolve().parents[2]
+DATA_SERVICES = ("s3:", "sqs:", "dynamodb:")
+DATA_TYPES = {"AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::DynamoDB::Table"}
+# The names Settings reads for resources: every process (functions, worker) must get all of them.
+RESOURCE_VARIABLES = {
+    "STAGE",
+    "MEDIA_BUCKET",
+    "TASKS_TABLE",
+    "API_KEYS_TABLE",
+    "RATE_LIMITS_TABLE",
+    "TASK_QUEUE_URL",
+    "TASK_DLQ_URL",
+}
+SETTINGS_ALIASES = {field.alias for field in Settings.model_fields.values()}
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return translated()
+
+
+def resource(cfn: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return cfn["Resources"][logical_id]["Properties"]
+
+
+def functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: res["Properties"] for name, res in of_type(cfn, "AWS::Lambda::Function").items()}
+
+
+def worker_environment(cfn: dict[str, Any]) -> dict[str, Any]:
+    (container,) = resource(cfn, "WorkerTaskDefinition")["ContainerDefinitions"]
+    return {
+        entry["Name"]: entry["Value"]
+        for entry in container["Environment"]
+        if isinstance(entry, dict) and "Name" in entry  # Fn::If entries (optional variables) aside
+    }
+
+
+# --- storage ---------------------------------------------------------------------------------------
+
+
+def test_media_bucket_is_encrypted_private_and_forgets_after_retention_days(cfn: dict[str, Any]) -> None:
+    bucket = resource(cfn, "MediaBucket")
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+    (lifecycle,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    # Inputs and results both live under tasks/<id>/ (functions.core.tasks): the rule covers both.
+    assert lifecycle["Prefix"] == "tasks/"
+    assert lifecycle["ExpirationInDays"] == {"Ref": "RetentionDays"}
+    assert cfn["Parameters"]["RetentionDays"]["Default"] == 1
+
+
+def test_task_media_keys_fall_under_the_lifecycle_prefix() -> None:
+    from functions.core.tasks import input_key, result_key
+
+    assert input_key("t1", "srcimage").startswith("tasks/")
+    assert result_key("t1", "jpg").startswith("tasks/")
+
+
+def test_bucket_refuses_plain_http(cfn: dict[str, Any]) -> None:
+    (statement,) = resource(cfn, "MediaBucketPolicy")["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_task_queue_redrives_to_the_dlq_and_is_sized_to_the_worker(cfn: dict[str, Any]) -> None:
+    queue = resource(cfn, "TaskQueue")
+    dlq = resource(cfn, "TaskDeadLetterQueue")
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
+    assert 2 <= int(redrive["maxReceiveCount"]) <= 10
+    # A dead letter keeps its first enqueue time: the DLQ must keep messages longer than the queue.
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    assert queue["SqsManagedSseEnabled"] and dlq["SqsManagedSseEnabled"]
+    # The worker extends visibility by the same amount the queue hides a message for.
+    assert int(worker_environment(cfn)["WORKER_VISIBILITY_TIMEOUT_SECONDS"]) == queue["VisibilityTimeout"]
+    assert queue["ReceiveMessageWaitTimeSeconds"] == 20
+
+
+def test_dlq_function_consumes_the_dlq_with_partial_batch_failures(cfn: dict[str, Any]) -> None:
+    (mapping,) = of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
+    assert props["FunctionName"] == {"Ref": "DlqFunction"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    timeout = resource(cfn, "DlqFunction")["Timeout"]
+    assert resource(cfn, "TaskDeadLetterQueue")["VisibilityTimeout"] >= 6 * timeout
+
+
+@pytest.mark.parametrize("table", ["TasksTable", "ApiKeysTable", "RateLimitsTable"])
+def test_tables_are_on_demand_encrypted_and_restorable(cfn: dict[str, Any], table: str) -> None:
+    props = resource(cfn, table)
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+@pytest.mark.parametrize("table", ["TasksTable", "RateLimitsTable"])
+def test_tasks_and_counters_expire_by_ttl(cfn: dict[str, Any], table: str) -> None:
+    assert resource(cfn, table)["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# --- permissions -----------------------------------------------------------------------------------
+
+
+def _policy_statements(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, res in cfn["Resources"].items():
+        props = res.get("Properties", {})
+        documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        if res["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            documents.append(props["PolicyDocument"])
+        for document in documents:
+            statements = document["Statement"]
+            for statement in statements if isinstance(statements, list) else [statements]:
+                found.append((name, statement))
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_wildcard_actions_or_resources_on_data_services(cfn: dict[str, Any]) -> None:
+    statements = [(name, s) for name, s in _policy_statements(cfn) if s["Effect"] == "Allow"]
+    assert statements, "the translated template has no inline policies: the walk found nothing to check"
+    for name, statement in statements:
+        actions = _as_list(statement["Action"])
+        for action in actions:
+            assert "*" not in action, f"{name} allows {action}"
+        if any(action.startswith(DATA_SERVICES) for action in actions):
+            assert "*" not in _as_list(statement["Resource"]), f"{name} allows {actions} on every resource"
+
+
+def test_no_managed_policy_grants_data_access(cfn: dict[str, Any]) -> None:
+    # AWS managed policies are invisible to the walk above: only logs, traces and ECS/EC2 plumbing may appear.
+    allowed = {
+        "service-role/AWSLambdaBasicExecutionRole",
+        "AWSXrayWriteOnlyAccess",
+        "service-role/AmazonEC2ContainerServiceforEC2Role",
+        "AmazonSSMManagedInstanceCore",
+        "service-role/AmazonECSTaskExecutionRolePolicy",
+        "service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    }
+    for name, role in of_type(cfn, "AWS::IAM::Role").items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
+            assert text.split(":policy/", 1)[1] in allowed, f"{name} attaches {text}"
+
+
+def test_data_resources_are_reachable_only_through_named_arns(cfn: dict[str, Any]) -> None:
+    data_ids = {name for name, res in cfn["Resources"].items() if res["Type"] in DATA_TYPES}
+    granted: set[str] = set()
+    for _, statement in _policy_statements(cfn):
+        for res in _as_list(statement.get("Resource", [])):
+            text = json.dumps(res)
+            granted |= {logical_id for logical_id in data_ids if re.search(rf"\b{logical_id}\b", text)}
+    # Every table, queue and the bucket is used by someone, and through its own ARN.
+    assert granted == data_ids
+
+
+# --- configuration: one name per concept -----------------------------------------------------------
+
+
+def test_every_function_gets_every_resource_variable_settings_reads(cfn: dict[str, Any]) -> None:
+    assert RESOURCE_VARIABLES <= SETTINGS_ALIASES
+    for name, props in functions(cfn).items():
+        variables = props["Environment"]["Variables"]
+        assert set(variables) >= RESOURCE_VARIABLES, name
+        # boto3's own endpoint setting, empty (AWS's endpoints) unless `sam local` points it at moto.
+        assert variables["AWS_ENDPOINT_URL"] == "", name
+        ours = {v for v in variables if not v.startswith("POWERTOOLS_")} - {"AWS_ENDPOINT_URL"}
+        assert ours <= SETTINGS_ALIASES, (
+            f"{name} sets variables Settings does not read: {ours - SETTINGS_ALIASES}"
+        )
+
+
+def test_worker_gets_the_same_resource_names_as_the_functions(cfn: dict[str, Any]) -> None:
+    shared = sam_template()["Globals"]["Function"]["Environment"]["Variables"]
+    worker = worker_environment(cfn)
+    for variable in RESOURCE_VARIABLES:
+        assert worker[variable] == shared[variable], variable
+    worker_own = {v for v in worker if not v.startswith(("POWERTOOLS_", "AWS_"))} - {"MODEL_LOCATION"}
+    assert worker_own <= SETTINGS_ALIASES, worker_own - SETTINGS_ALIASES
+
+
+def test_worker_requires_tier_only_when_asked(cfn: dict[str, Any]) -> None:
+    (container,) = resource(cfn, "WorkerTaskDefinition")["ContainerDefinitions"]
+    (optional,) = [e for e in container["Environment"] if "Fn::If" in e]
+    condition, present, absent = optional["Fn::If"]
+    assert condition == "HasRequiredTier"
+    assert present["Name"] == "FACESWAP_REQUIRE_TIER"
+    assert absent == {"Ref": "AWS::NoValue"}
+    assert set(cfn["Parameters"]["RequiredEngineTier"]["AllowedValues"]) == {"", "offline", "production"}
+
+
+# --- functions ---------------------------------------------------------------------------------------
+
+
+def _handler_defined(handler: str) -> bool:
+    module, _, function = handler.rpartition(".")
+    path = REPO / (module.replace(".", "/") + ".py")
+    if not path.is_file():
+        return False
+    tree = ast.parse(path.read_text())
+    return any(isinstance(node, ast.FunctionDef) and node.name == function for node in tree.body)
+
+
+def test_functions_run_python_312_with_handlers_that_exist(cfn: dict[str, Any]) -> None:
+    handlers = {name: props["Handler"] for name, props in functions(cfn).items()}
+    assert handlers == {
+        "ApiFunction": "functions.api.handler.lambda_handler",
+        "DlqFunction": "functions.dlq.handler.lambda_handler",
+    }
+    for name, props in functions(cfn).items():
+        assert props["Runtime"] == "python3.12", name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert _handler_defined(props["Handler"]), f"{name}: {props['Handler']} is not defined in the repo"
+
+
+def test_functions_carry_the_engine_layer_and_the_api_its_detector(cfn: dict[str, Any]) -> None:
+    (layer_id,) = of_type(cfn, "AWS::Lambda::LayerVersion")
+    for name, props in functions(cfn).items():
+        assert props["Layers"] == [{"Ref": layer_id}], name
+    api = resource(cfn, "ApiFunction")
+    # The layer puts scrfd.onnx in /opt/models (infra/sam/build.py); the pre-check reads it from there.
+    assert api["Environment"]["Variables"]["FACESWAP_MODEL_DIR"] == "/opt/models"
+    template = sam_template()["Resources"]
+    for name in ("ApiFunction", "DlqFunction", "EngineLayer"):
+        assert template[name]["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "infra/sam"}
+    makefile = (REPO / "infra/sam/Makefile").read_text()
+    for name in ("ApiFunction", "DlqFunction", "EngineLayer"):
+        assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), name
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+CONTRACT_ROUTES = {
+    ("/api/faceswap/basicswap", "post"),
+    ("/api/faceswap/faceswap2", "post"),
+    ("/api/faceswap/swap1from2", "post"),
+    ("/api/faceswap/swapfacesameimage", "post"),
+    ("/api/task-status/{task_id}", "get"),
+    ("/api/health", "get"),
+}
+
+
+def _api_body(cfn: dict[str, Any]) -> dict[str, Any]:
+    return resource(cfn, "FaceSwapApi")["Body"]
+
+
+def test_api_routes_are_the_contracts(cfn: dict[str, Any]) -> None:
+    paths = _api_body(cfn)["paths"]
+    routes = {(path, method) for path, methods in paths.items() for method in methods if method != "options"}
+    assert routes == CONTRACT_ROUTES
+    for path, method in CONTRACT_ROUTES:
+        integration = paths[path][method]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert "ApiFunction.Arn" in json.dumps(integration["uri"])
+    # CORS preflight answered by API Gateway itself.
+    assert all("options" in methods for methods in paths.values())
+
+
+def test_multipart_and_images_are_binary(cfn: dict[str, Any]) -> None:
+    binary = _api_body(cfn)["x-amazon-apigateway-binary-media-types"]
+    assert "multipart/form-data" in binary
+    assert {"image/jpeg", "image/png", "image/webp"} <= set(binary)
+    assert "application/json" not in binary  # JSON bodies stay text
+
+
+def test_stage_has_access_logs_tracing_and_throttling(cfn: dict[str, Any]) -> None:
+    stage = resource(cfn, "FaceSwapApiStage")
+    assert stage["TracingEnabled"] is True
+    assert stage["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    log_format = json.loads(stage["AccessLogSetting"]["Format"])
+    assert {"requestId", "status", "ip"} <= set(log_format)
+    assert "apiKey" not in stage["AccessLogSetting"]["Format"].lower()  # keys never reach the logs
+    (settings,) = stage["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}
+
+
+def test_usage_plan_is_a_coarse_shield_on_the_stage(cfn: dict[str, Any]) -> None:
+    plan = resource(cfn, "ApiUsagePlan")
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "FaceSwapApi"}, "Stage": {"Ref": "FaceSwapApiStage"}}]
+    assert set(plan["Throttle"]) == {"RateLimit", "BurstLimit"}
+    # Our keys are checked (and counted per hour and day) by the function, not by API Gateway.
+    for path, method in CONTRACT_ROUTES:
+        assert not _api_body(cfn)["paths"][path][method].get("security"), (path, method)
+
+
+def _rendered(template: str) -> dict[str, Any]:
+    """A gateway response template as API Gateway would render it, with sample $context values."""
+    text = template.replace("$context.error.messageString", json.dumps("Missing Authentication Token"))
+    text = text.replace("$context.requestId", "c0ffee-1234")
+    assert "$" not in text, f"unrendered variable in {template}"
+    return json.loads(text)
+
+
+EXPECTED_GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": ErrorCode.NOT_FOUND,
+    "RESOURCE_NOT_FOUND": ErrorCode.NOT_FOUND,
+    "INVALID_API_KEY": ErrorCode.INVALID_API_KEY,
+    "ACCESS_DENIED": ErrorCode.FORBIDDEN,
+    "THROTTLED": ErrorCode.RATE_LIMIT_EXCEEDED,
+    "QUOTA_EXCEEDED": ErrorCode.RATE_LIMIT_EXCEEDED,
+    "REQUEST_TOO_LARGE": ErrorCode.PAYLOAD_TOO_LARGE,
+    "BAD_REQUEST_BODY": ErrorCode.INVALID_PARAMETER,
+    "DEFAULT_4XX": ErrorCode.INVALID_PARAMETER,
+    "DEFAULT_5XX": ErrorCode.SERVER_ERROR,
+}
+
+
+def test_gateway_responses_use_the_contract_envelope(cfn: dict[str, Any]) -> None:
+    responses = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == set(EXPECTED_GATEWAY_RESPONSES)
+    for response_type, code in EXPECTED_GATEWAY_RESPONSES.items():
+        response = responses[response_type]
+        body = _rendered(response["responseTemplates"]["application/json"])
+        assert body["success"] is False, response_type
+        assert body["error"]["code"] == code.value, response_type
+        assert isinstance(body["error"]["message"], str) and body["error"]["message"], response_type
+        assert set(body) == {"success", "error"} and set(body["error"]) <= {"code", "message", "details"}
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Content-Type"] == "'application/json'", response_type
+        assert "gatewayresponse.header.Access-Control-Allow-Origin" in headers, response_type
+        if response_type != "DEFAULT_4XX":  # keeps API Gateway's own 4xx status
+            assert int(response["statusCode"]) == HTTP_STATUS[code], response_type
+
+
+def test_gateway_429_and_413_carry_what_clients_need(cfn: dict[str, Any]) -> None:
+    responses = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]
+    assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    too_large = _rendered(responses["REQUEST_TOO_LARGE"]["responseTemplates"]["application/json"])
+    assert too_large["error"]["details"]["limit_bytes"] == LAMBDA_EVENT_BODY_LIMIT_BYTES
+    server_error = _rendered(responses["DEFAULT_5XX"]["responseTemplates"]["application/json"])
+    assert server_error["error"]["details"]["request_id"] == "c0ffee-1234"
+
+
+# --- GPU worker ------------------------------------------------------------------------------------
+
+
+def test_worker_is_an_ecs_service_on_a_gpu_capacity_provider(cfn: dict[str, Any]) -> None:
+    service = resource(cfn, "WorkerService")
+    assert service["CapacityProviderStrategy"] == [
+        {"CapacityProvider": {"Ref": "WorkerCapacityProvider"}, "Weight": 1}
+    ]
+    provider = resource(cfn, "WorkerCapacityProvider")["AutoScalingGroupProvider"]
+    assert provider["ManagedScaling"]["Status"] == "ENABLED"
+    assert provider["ManagedTerminationProtection"] == "ENABLED"
+    assert resource(cfn, "WorkerAutoScalingGroup")["MinSize"] == "0"
+    (container,) = resource(cfn, "WorkerTaskDefinition")["ContainerDefinitions"]
+    assert container["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
+    assert container["Image"] == {"Ref": "WorkerImageUri"}
+    assert "gpu" in cfn["Parameters"]["GpuAmiId"]["Default"]
+
+
+def test_worker_stops_within_its_stop_timeout(cfn: dict[str, Any]) -> None:
+    (container,) = resource(cfn, "WorkerTaskDefinition")["ContainerDefinitions"]
+    command = container["Command"]
+    grace = float(command[command.index("--shutdown-grace-seconds") + 1])
+    poll_wait = resource(cfn, "TaskQueue")["ReceiveMessageWaitTimeSeconds"]
+    assert grace + poll_wait < container["StopTimeout"] <= 120
+
+
+def test_worker_scales_on_backlog_down_to_zero(cfn: dict[str, Any]) -> None:
+    target = resource(cfn, "WorkerScalableTarget")
+    assert target["MinCapacity"] == 0
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+    to_zero = resource(cfn, "WorkerScaleToZeroPolicy")["StepScalingPolicyConfiguration"]
+    assert to_zero["AdjustmentType"] == "ExactCapacity"
+    assert [step["ScalingAdjustment"] for step in to_zero["StepAdjustments"]] == [0]
+    idle = resource(cfn, "WorkerIdleAlarm")
+    assert idle["AlarmActions"] == [{"Ref": "WorkerScaleToZeroPolicy"}]
+    metrics = {m["MetricStat"]["Metric"]["MetricName"] for m in idle["Metrics"] if "MetricStat" in m}
+    # Idle means nothing waiting *and* nothing in flight: a running swap is never scaled away.
+    assert metrics == {"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible"}
+    out = resource(cfn, "WorkerBacklogAlarm")
+    assert out["AlarmActions"] == [{"Ref": "WorkerScaleOutPolicy"}]
+    # Waiting time, not queue length: a busy worker keeps up with a queue that is never quite empty.
+    assert out["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert out["Threshold"] == {"Ref": "WorkerScaleOutAgeSeconds"}
+    steps = resource(cfn, "WorkerScaleOutPolicy")["StepScalingPolicyConfiguration"]["StepAdjustments"]
+    assert all(step["ScalingAdjustment"] > 0 for step in steps)
+
+
+def test_surplus_workers_are_removed_one_at_a_time_but_never_the_last(cfn: dict[str, Any]) -> None:
+    policy = resource(cfn, "WorkerScaleInPolicy")["StepScalingPolicyConfiguration"]
+    assert policy["AdjustmentType"] == "ChangeInCapacity"
+    assert [step["ScalingAdjustment"] for step in policy["StepAdjustments"]] == [-1]
+    alarm = resource(cfn, "WorkerSurplusAlarm")
+    assert alarm["AlarmActions"] == [{"Ref": "WorkerScaleInPolicy"}]
+    (expression,) = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    # Going to zero is the idle rule's job: this one keeps a steady trickle's only worker.
+    assert "running > 1" in expression
+
+
+def test_model_location_must_be_s3_and_the_worker_may_read_only_there(cfn: dict[str, Any]) -> None:
+    pattern = re.compile(cfn["Parameters"]["ModelLocation"]["AllowedPattern"])
+    assert pattern.fullmatch("s3://faceswap-models-prod/v1/")
+    assert pattern.fullmatch("s3://faceswap-models-prod/")
+    assert not pattern.fullmatch("https://example.com/models/")
+    assert not pattern.fullmatch("s3://faceswap-models-prod/v1")  # a prefix ends with "/"
+    policy = resource(cfn, "WorkerTaskRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    (pull,) = [s for s in policy if s["Sid"] == "PullModels"]
+    assert pull["Action"] == ["s3:GetObject"]
+    assert worker_environment(cfn)["MODEL_LOCATION"] == {"Ref": "ModelLocation"}
+
+
+# --- alarms and outputs ------------------------------------------------------------------------------
+
+
+def _alarm_on(cfn: dict[str, Any], metric: str, dimension_value: dict[str, Any]) -> dict[str, Any]:
+    """The alarm that tells operators (through the topic) about `metric` of the given resource."""
+    for alarm in of_type(cfn, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if (
+            props.get("MetricName") == metric
+            and any(d["Value"] == dimension_value for d in props.get("Dimensions", []))
+            and props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        ):
+            return props
+    raise AssertionError(f"no alarm to operators on {metric} for {dimension_value}")
+
+
+def test_operators_are_alarmed(cfn: dict[str, Any]) -> None:
+    dlq = _alarm_on(
+        cfn, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"]}
+    )
+    oldest = _alarm_on(cfn, "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": ["TaskQueue", "QueueName"]})
+    api = _alarm_on(cfn, "5XXError", {"Fn::Sub": "faceswap-${Stage}"})
+    assert dlq["Threshold"] == 0 and dlq["ComparisonOperator"] == "GreaterThanThreshold"
+    assert oldest["Threshold"] == {"Ref": "OldestMessageAlarmSeconds"}
+    assert api["Statistic"] == "Sum"
+    assert resource(cfn, "FaceSwapApi")["Name"] == {"Fn::Sub": "faceswap-${Stage}"}  # the 5xx alarm's ApiName
+
+
+def test_required_parameters_and_outputs(cfn: dict[str, Any]) -> None:
+    assert {"Stage", "WorkerImageUri", "ModelLocation", "RetentionDays"} <= set(cfn["Parameters"])
+    assert {
+        "ApiBaseUrl",
+        "MediaBucketName",
+        "TaskQueueUrl",
+        "TaskDeadLetterQueueUrl",
+        "TasksTableName",
+        "ApiKeysTableName",
+        "RateLimitsTableName",
+        "WorkerClusterName",
+        "WorkerServiceName",
+    } <= set(cfn["Outputs"])

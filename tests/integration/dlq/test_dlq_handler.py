@@ -1,0 +1,78 @@
+"""The Lambda on the task DLQ: each dead letter ends its task `failed`/`server_error`, once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from engine_layer.operations import Operation
+from functions.core.aws.task_table import TaskTable
+from functions.core.errors import ErrorBody, ErrorCode
+from functions.core.settings import Settings
+from functions.core.tasks import Task, TaskStatus
+from functions.dlq.handler import lambda_handler
+from infra.local.lambda_context import LocalLambdaContext
+
+
+def sqs_record(body: str, receive_count: int = 4) -> dict[str, Any]:
+    """A record as Lambda's SQS event source delivers it."""
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": "1700000000000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1700000000000",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:faceswap-test-task-dead-letter-queue",
+        "awsRegion": "us-east-1",
+    }
+
+
+def new_task(tasks: TaskTable, settings: Settings) -> Task:
+    task = Task.new(
+        key_id="key_dlq_tests",
+        operation=Operation.BASICSWAP,
+        inputs={"srcimage": "x", "targetimage": "y"},
+        ttl_days=settings.task_ttl_days,
+    )
+    tasks.create(task)
+    return task
+
+
+def test_dead_letters_fail_their_tasks_unless_already_finished(settings: Settings) -> None:
+    tasks = TaskTable(settings.tasks_table)
+    stuck = new_task(tasks, settings)
+    processing = new_task(tasks, settings)
+    tasks.claim(processing.task_id, "a-worker", 60)
+    finished = new_task(tasks, settings)
+    tasks.claim(finished.task_id, "a-worker", 60)
+    tasks.complete(finished.task_id, "a-worker", result_key="r.jpg", content_type="image/jpeg", engine={})
+    already_failed = new_task(tasks, settings)
+    input_fault = ErrorBody(code=ErrorCode.NO_FACE_DETECTED, message="none", details={"image": "srcimage"})
+    tasks.fail(already_failed.task_id, input_fault)
+
+    event = {
+        "Records": [
+            sqs_record(json.dumps({"task_id": t.task_id}))
+            for t in (stuck, processing, finished, already_failed)
+        ]
+        + [sqs_record("not json"), sqs_record(json.dumps({"task_id": "no-such-task"}))]
+    }
+    answer = lambda_handler(event, LocalLambdaContext(function_name="faceswap-test-dlq"))
+
+    assert answer == {"batchItemFailures": []}
+    for task in (stuck, processing):
+        stored = tasks.get(task.task_id)
+        assert stored is not None and stored.status is TaskStatus.FAILED
+        assert stored.error is not None and stored.error.code is ErrorCode.SERVER_ERROR
+    done = tasks.get(finished.task_id)
+    assert done is not None and done.status is TaskStatus.COMPLETED and done.error is None
+    failed = tasks.get(already_failed.task_id)
+    assert failed is not None and failed.error == input_fault
