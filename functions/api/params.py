@@ -6,7 +6,9 @@ import re
 
 from functions.core.errors import ApiError, ErrorCode, invalid_parameter
 
-_SWAP_INDEX = re.compile(r"^\s*[\(\[]?\s*(-?\d+)\s*,\s*(-?\d+)\s*[\)\]]?\s*$")
+_PAIR = r"\s*(-?\d+)\s*,\s*(-?\d+)\s*"
+# a,b  (a,b)  [a,b] — brackets must match.
+_SWAP_INDEX = re.compile(rf"^\s*(?:{_PAIR}|\({_PAIR}\)|\[{_PAIR}\])\s*$")
 # The highest 0-based face index a two-face operation has.
 _TWO_FACES_MAX_INDEX = 1
 
@@ -33,7 +35,8 @@ def parse_swap_index(value: object) -> tuple[int, int] | None:
     if isinstance(value, list | tuple) and len(value) == 2 and all(_is_int(v) for v in value):
         pair = (int(value[0]), int(value[1]))
     elif isinstance(value, str) and (match := _SWAP_INDEX.match(value)):
-        pair = (int(match.group(1)), int(match.group(2)))
+        numbers = [int(g) for g in match.groups() if g is not None]
+        pair = (numbers[0], numbers[1])
     else:
         raise invalid_parameter("swap_index", "swap_index must be two indexes such as '0,1' or '2,1'.")
     if set(pair) == {0, 1}:

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from functions.api.limits import MAX_EVENT_BODY_BYTES
 from functions.core.errors import ApiError, ErrorBody, ErrorCode
 from infra.local.lambda_context import LocalLambdaContext
 from infra.local.template import load_template, resources
@@ -29,7 +30,7 @@ from infra.local.template import load_template, resources
 logger = logging.getLogger("faceswap.local.api")
 
 # Lambda's synchronous invocation payload limit; API Gateway's base64 of binary bodies counts.
-LAMBDA_EVENT_BODY_LIMIT_BYTES = 6 * 1024 * 1024
+LAMBDA_EVENT_BODY_LIMIT_BYTES = MAX_EVENT_BODY_BYTES
 # Past the limit we still read (and drop) this much so the client gets our 413, not a reset.
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -167,7 +168,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         except BodyTooLarge as too_large:
             error = ApiError(
                 ErrorCode.PAYLOAD_TOO_LARGE,
-                "The request body is too large.",
+                "The request body is larger than the API accepts; send images by URL instead.",
                 {"limit_bytes": LAMBDA_EVENT_BODY_LIMIT_BYTES},
             )
             self.close_connection = not too_large.drained

@@ -54,7 +54,7 @@ CASES: dict[str, tuple[dict[str, tuple[str, bytes, str]], dict[str, str], Rect, 
         {
             "srcimage": jpeg("srcimage", face_photos.two_faces((3, 5))),
             "targetimage1": jpeg("targetimage1", face_photos.one_face(1)),
-            "targetimage2": jpeg("targetimage2", face_photos.one_face(5)),
+            "targetimage2": jpeg("targetimage2", face_photos.one_face(4)),
         },
         {},
         face_photos.TWO_FACE_CROPS[(3, 5)],

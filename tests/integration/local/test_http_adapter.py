@@ -94,14 +94,9 @@ def test_body_over_the_lambda_limit_is_413_and_never_reaches_the_handler(base_ur
     response = requests.post(f"{base_url}/api/faceswap/basicswap", files=big, timeout=30)
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/json"
-    assert response.json() == {
-        "success": False,
-        "error": {
-            "code": "payload_too_large",
-            "message": "The request body is too large.",
-            "details": {"limit_bytes": LAMBDA_EVENT_BODY_LIMIT_BYTES},
-        },
-    }
+    body = response.json()
+    assert body["success"] is False and body["error"]["code"] == "payload_too_large"
+    assert body["error"]["details"] == {"limit_bytes": LAMBDA_EVENT_BODY_LIMIT_BYTES}
     assert calls == []
     # Just under the limit once encoded: passed through.
     fits = {"srcimage": ("a.jpg", b"\xff" * 4_400_000, "image/jpeg")}

@@ -1,0 +1,80 @@
+"""Bodies as API Gateway delivers them: base64 multipart, JSON, and what is neither."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from functions.api.limits import MAX_EVENT_BODY_BYTES
+from functions.api.request_body import event_body_bytes, parse_inputs
+from functions.core.errors import ApiError
+
+BINARY = bytes(range(256)) * 4 + b"\r\n--not-the-boundary\r\n" + b"\x00\xff" * 100
+
+
+def multipart(parts: list[tuple[str, bytes, str | None]], boundary: str = "b0undary") -> tuple[str, bytes]:
+    chunks = []
+    for name, data, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        head += "Content-Type: image/jpeg\r\n" if filename else ""
+        chunks.append(head.encode() + b"\r\n" + data + b"\r\n")
+    return f"multipart/form-data; boundary={boundary}", b"".join(chunks) + f"--{boundary}--\r\n".encode()
+
+
+def test_multipart_files_arrive_byte_exact_through_base64() -> None:
+    content_type, body = multipart(
+        [("srcimage", BINARY, "s.jpg"), ("targetimage", b"\xff\xd8xyz", "t.jpg"), ("enhance", b"TRUE", None)]
+    )
+    event_body = base64.b64encode(body).decode()
+    inputs = parse_inputs(content_type, event_body_bytes(event_body, is_base64=True))
+    assert inputs.images == {"srcimage": BINARY, "targetimage": b"\xff\xd8xyz"}
+    assert inputs.params == {"enhance": "TRUE"}
+
+
+def test_multipart_ignores_unknown_fields_and_keeps_misnamed_ones_out() -> None:
+    content_type, body = multipart([("source", b"x", "s.jpg"), ("swap_index", b"1,0", None)])
+    inputs = parse_inputs(content_type, body)
+    assert inputs.images == {}
+    assert inputs.params == {"swap_index": "1,0"}
+
+
+def test_json_body_maps_to_contract_fields() -> None:
+    inputs = parse_inputs(
+        "application/json; charset=utf-8",
+        b'{"source_image": "https://a.example/s.jpg", "target_image": "data:image/png;base64,AAAA",'
+        b' "enhance": true, "other": 1}',
+    )
+    assert inputs.images == {"srcimage": "https://a.example/s.jpg", "targetimage": "data:image/png;base64,AAAA"}
+    assert inputs.params == {"enhance": True}
+    assert inputs.name_of("srcimage") == "source_image"
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [(b"{not json", "body"), (b"[1, 2]", "body"), (b'"text"', "body"), (b'{"source_image": 5}', "source_image"),
+     (b'{"source_image": "x", "swap_index": {"a": 1}}', "swap_index")],
+)
+def test_bad_json_is_invalid_parameter(body: bytes, parameter: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        parse_inputs("application/json", body)
+    assert raised.value.body.code == "invalid_parameter"
+    assert raised.value.body.details == {"parameter": parameter}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "image/jpeg"])
+def test_other_content_types_are_refused(content_type: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        parse_inputs(content_type, b"hello")
+    assert raised.value.body.code == "invalid_parameter"
+    assert raised.value.body.details == {"parameter": "Content-Type"}
+
+
+def test_event_body_over_the_lambda_limit_is_413() -> None:
+    with pytest.raises(ApiError) as raised:
+        event_body_bytes("A" * (MAX_EVENT_BODY_BYTES + 1), is_base64=True)
+    assert raised.value.status == 413
+    assert raised.value.body.code == "payload_too_large"
+    assert raised.value.body.details == {"limit_bytes": MAX_EVENT_BODY_BYTES}
+    assert event_body_bytes("A" * 8, is_base64=False) == b"A" * 8

@@ -1,0 +1,111 @@
+"""Images named by URL: our own network stays out of reach; real fetches are capped."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from functions.api.url_fetch import UrlFetcher, public_addresses_only
+from functions.core.errors import ApiError
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
+     "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1",
+     "::ffff:169.254.169.254", "::"],
+)
+def test_policy_refuses_internal_addresses(address: str) -> None:
+    assert not public_addresses_only(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
+def test_policy_allows_public_addresses(address: str) -> None:
+    assert public_addresses_only(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://127.0.0.1/a.jpg", "http://localhost/a.jpg", "http://169.254.169.254/latest/meta-data/",
+     "https://[::1]/a.jpg", "http://10.0.0.5:8080/x.png", "http://0x7f000001/a.jpg", "http://2130706433/a.jpg"],
+)
+def test_real_policy_refuses_internal_urls_before_connecting(url: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher().fetch(url, "source_image")
+    assert raised.value.body.code == "invalid_parameter"
+    assert raised.value.body.details == {"parameter": "source_image"}
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/a.jpg", "gopher://example.com/", "https://u:p@example.com/a"]
+)
+def test_non_http_schemes_and_credentials_are_refused(url: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher().fetch(url, "target_image")
+    assert raised.value.body.code == "invalid_parameter"
+
+
+class _Images(BaseHTTPRequestHandler):
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    def do_GET(self) -> None:
+        status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def image_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _loopback_only(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_loopback  # a test policy: the one host these tests may reach
+
+
+def test_fetches_and_follows_an_allowed_redirect(image_server: str) -> None:
+    _Images.routes = {
+        "/a.jpg": (200, {"Content-Type": "image/jpeg"}, b"\xff\xd8 image bytes"),
+        "/moved": (302, {"Location": "/a.jpg"}, b""),
+    }
+    fetcher = UrlFetcher(policy=_loopback_only)
+    assert fetcher.fetch(f"{image_server}/a.jpg", "source_image") == b"\xff\xd8 image bytes"
+    assert fetcher.fetch(f"{image_server}/moved", "source_image") == b"\xff\xd8 image bytes"
+
+
+def test_redirect_into_a_refused_range_is_refused(image_server: str) -> None:
+    _Images.routes = {"/evil": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")}
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher(policy=_loopback_only).fetch(f"{image_server}/evil", "source_image")
+    assert raised.value.body.code == "invalid_parameter"
+
+
+def test_bodies_over_the_cap_are_413(image_server: str) -> None:
+    _Images.routes = {"/big": (200, {}, b"x" * 5000)}
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher(policy=_loopback_only, max_bytes=4096).fetch(f"{image_server}/big", "target_image")
+    assert raised.value.status == 413
+    assert raised.value.body.details == {"parameter": "target_image", "limit_bytes": 4096}
+
+
+def test_http_errors_and_redirect_loops_are_invalid_parameter(image_server: str) -> None:
+    _Images.routes = {"/loop": (302, {"Location": "/loop"}, b"")}
+    fetcher = UrlFetcher(policy=_loopback_only)
+    for path in ("/nothing-here", "/loop"):
+        with pytest.raises(ApiError) as raised:
+            fetcher.fetch(f"{image_server}{path}", "source_image")
+        assert raised.value.body.code == "invalid_parameter"
