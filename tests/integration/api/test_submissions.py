@@ -33,8 +33,11 @@ def _take_message(task_id: str) -> bool:
     """Find (and remove) this task's SQS message."""
     queue = Settings().task_queue_url
     for _ in range(10):
-        messages = client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                                 VisibilityTimeout=0).get("Messages", [])
+        messages = (
+            client("sqs")
+            .receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0)
+            .get("Messages", [])
+        )
         for message in messages:
             if json.loads(message["Body"]).get("task_id") == task_id:
                 client("sqs").delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
@@ -56,8 +59,12 @@ def test_valid_submission_stores_inputs_task_and_one_message(invoke: Invoke, pat
     answer = invoke("POST", path, body=body, content_type=content_type)
     assert answer.status == 201, answer.body
     task_id = answer.body["task_id"]
-    assert answer.body == {"success": True, "task_id": task_id, "status": "queued",
-                           "status_url": f"/api/task-status/{task_id}"}
+    assert answer.body == {
+        "success": True,
+        "task_id": task_id,
+        "status": "queued",
+        "status_url": f"/api/task-status/{task_id}",
+    }
     settings = Settings()
     row = client("dynamodb").get_item(TableName=settings.tasks_table, Key={"task_id": {"S": task_id}})["Item"]
     assert row["status"]["S"] == "queued"
@@ -76,8 +83,9 @@ def test_json_body_with_data_uris_is_accepted(invoke: Invoke) -> None:
         "source_image": "data:image/jpeg;base64," + base64.b64encode(ONE).decode(),
         "target_image": "data:image/jpeg;base64," + base64.b64encode(ONE_B).decode(),
     }
-    answer = invoke("POST", "/api/faceswap/basicswap", body=json.dumps(document).encode(),
-                    content_type="application/json")
+    answer = invoke(
+        "POST", "/api/faceswap/basicswap", body=json.dumps(document).encode(), content_type="application/json"
+    )
     assert answer.status == 201, answer.body
     assert _take_message(answer.body["task_id"])
 
@@ -96,20 +104,52 @@ def _gif() -> bytes:
 
 BAD = [
     ("missing target", {"srcimage": ONE}, 400, "invalid_parameter", {"parameter": "targetimage"}),
-    ("misnamed field", {"source": ONE, "targetimage": ONE}, 400, "invalid_parameter", {"parameter": "srcimage"}),
+    (
+        "misnamed field",
+        {"source": ONE, "targetimage": ONE},
+        400,
+        "invalid_parameter",
+        {"parameter": "srcimage"},
+    ),
     ("empty file", {"srcimage": b"", "targetimage": ONE}, 400, "invalid_image_format", {"image": "srcimage"}),
     ("not an image", {"srcimage": b"hello, world", "targetimage": ONE}, 400, "invalid_image_format", None),
-    ("truncated jpeg", {"srcimage": ONE[: len(ONE) // 3], "targetimage": ONE}, 400, "invalid_image_format", None),
+    (
+        "truncated jpeg",
+        {"srcimage": ONE[: len(ONE) // 3], "targetimage": ONE},
+        400,
+        "invalid_image_format",
+        None,
+    ),
     ("gif", {"srcimage": _gif(), "targetimage": ONE}, 400, "invalid_image_format", None),
-    ("bomb header", {"srcimage": _png_header_only(50_000, 50_000), "targetimage": ONE}, 400,
-     "invalid_image_format", None),
-    ("over 8192 a side", {"srcimage": _png_header_only(9000, 10), "targetimage": ONE}, 400,
-     "invalid_image_format", None),
+    (
+        "bomb header",
+        {"srcimage": _png_header_only(50_000, 50_000), "targetimage": ONE},
+        400,
+        "invalid_image_format",
+        None,
+    ),
+    (
+        "over 8192 a side",
+        {"srcimage": _png_header_only(9000, 10), "targetimage": ONE},
+        400,
+        "invalid_image_format",
+        None,
+    ),
     ("no face", {"srcimage": NOFACE, "targetimage": ONE}, 400, "no_face_detected", {"image": "srcimage"}),
-    ("two faces for one", {"srcimage": ONE, "targetimage": TWO}, 400, "face_count_mismatch",
-     {"image": "targetimage", "expected": 1, "found": 2}),
-    ("bad enhance", {"srcimage": ONE, "targetimage": ONE, "enhance": "maybe"}, 400, "invalid_parameter",
-     {"parameter": "enhance"}),
+    (
+        "two faces for one",
+        {"srcimage": ONE, "targetimage": TWO},
+        400,
+        "face_count_mismatch",
+        {"image": "targetimage", "expected": 1, "found": 2},
+    ),
+    (
+        "bad enhance",
+        {"srcimage": ONE, "targetimage": ONE, "enhance": "maybe"},
+        400,
+        "invalid_parameter",
+        {"parameter": "enhance"},
+    ),
 ]
 
 
@@ -129,7 +169,8 @@ def test_bad_basicswap_inputs_answer_4xx_and_store_nothing(
 
 
 @pytest.mark.parametrize(
-    ("swap_index", "code"), [("0,0", "invalid_parameter"), ("x", "invalid_parameter"), ("0,2", "face_index_out_of_range")]
+    ("swap_index", "code"),
+    [("0,0", "invalid_parameter"), ("x", "invalid_parameter"), ("0,2", "face_index_out_of_range")],
 )
 def test_bad_swap_index(invoke: Invoke, swap_index: str, code: str) -> None:
     content_type, body = multipart({"srcimage": TWO, "targetimage": TWO, "swap_index": swap_index})
@@ -145,11 +186,26 @@ def test_bad_swap_index(invoke: Invoke, swap_index: str, code: str) -> None:
         (b'["source_image"]', "application/json", "body"),
         (b'{"source_image": 12, "target_image": "x"}', "application/json", "source_image"),
         (b'{"source_image": "file:///etc/passwd", "target_image": "x"}', "application/json", "source_image"),
-        (b'{"source_image": "http://169.254.169.254/latest", "target_image": "x"}', "application/json",
-         "source_image"),
-        (b'{"source_image": "https://127.0.0.1/a.jpg", "target_image": "x"}', "application/json", "source_image"),
-        (b'{"source_image": "https://10.0.0.8/a.jpg", "target_image": "x"}', "application/json", "source_image"),
-        (b'{"source_image": "data:image/png;base64,@@@", "target_image": "x"}', "application/json", "source_image"),
+        (
+            b'{"source_image": "http://169.254.169.254/latest", "target_image": "x"}',
+            "application/json",
+            "source_image",
+        ),
+        (
+            b'{"source_image": "https://127.0.0.1/a.jpg", "target_image": "x"}',
+            "application/json",
+            "source_image",
+        ),
+        (
+            b'{"source_image": "https://10.0.0.8/a.jpg", "target_image": "x"}',
+            "application/json",
+            "source_image",
+        ),
+        (
+            b'{"source_image": "data:image/png;base64,@@@", "target_image": "x"}',
+            "application/json",
+            "source_image",
+        ),
         (b'{"target_image": "x"}', "application/json", "source_image"),
         (b"plain words", "text/plain", "Content-Type"),
     ],

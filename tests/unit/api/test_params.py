@@ -10,7 +10,15 @@ from functions.core.errors import ApiError
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), ("true", True), ("TRUE", True), (" False ", False), ("tRuE", True), (True, True), (False, False)],
+    [
+        (None, False),
+        ("true", True),
+        ("TRUE", True),
+        (" False ", False),
+        ("tRuE", True),
+        (True, True),
+        (False, False),
+    ],
 )
 def test_enhance_accepts_true_false_in_any_case(value: object, expected: bool) -> None:
     assert parse_enhance(value) is expected
@@ -44,7 +52,9 @@ def test_swap_index_forms(value: object, expected: tuple[int, int] | None) -> No
     assert parse_swap_index(value) == expected
 
 
-@pytest.mark.parametrize("value", ["0", "0,0", "1,1", "a,b", "0;1", "0,1,2", "-1,0", [0], [True, False], "(0,1"])
+@pytest.mark.parametrize(
+    "value", ["0", "0,0", "1,1", "a,b", "0;1", "0,1,2", "-1,0", [0], [True, False], "(0,1"]
+)
 def test_swap_index_malformed_is_invalid_parameter(value: object) -> None:
     with pytest.raises(ApiError) as raised:
         parse_swap_index(value)

@@ -46,15 +46,23 @@ def test_json_body_maps_to_contract_fields() -> None:
         b'{"source_image": "https://a.example/s.jpg", "target_image": "data:image/png;base64,AAAA",'
         b' "enhance": true, "other": 1}',
     )
-    assert inputs.images == {"srcimage": "https://a.example/s.jpg", "targetimage": "data:image/png;base64,AAAA"}
+    assert inputs.images == {
+        "srcimage": "https://a.example/s.jpg",
+        "targetimage": "data:image/png;base64,AAAA",
+    }
     assert inputs.params == {"enhance": True}
     assert inputs.name_of("srcimage") == "source_image"
 
 
 @pytest.mark.parametrize(
     ("body", "parameter"),
-    [(b"{not json", "body"), (b"[1, 2]", "body"), (b'"text"', "body"), (b'{"source_image": 5}', "source_image"),
-     (b'{"source_image": "x", "swap_index": {"a": 1}}', "swap_index")],
+    [
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        (b'"text"', "body"),
+        (b'{"source_image": 5}', "source_image"),
+        (b'{"source_image": "x", "swap_index": {"a": 1}}', "swap_index"),
+    ],
 )
 def test_bad_json_is_invalid_parameter(body: bytes, parameter: str) -> None:
     with pytest.raises(ApiError) as raised:

@@ -6,6 +6,7 @@ import ipaddress
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -15,9 +16,24 @@ from functions.core.errors import ApiError
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-     "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1",
-     "::ffff:169.254.169.254", "::"],
+    [
+        "127.0.0.1",
+        "127.9.9.9",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "224.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "::",
+    ],
 )
 def test_policy_refuses_internal_addresses(address: str) -> None:
     assert not public_addresses_only(ipaddress.ip_address(address))
@@ -30,8 +46,15 @@ def test_policy_allows_public_addresses(address: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://127.0.0.1/a.jpg", "http://localhost/a.jpg", "http://169.254.169.254/latest/meta-data/",
-     "https://[::1]/a.jpg", "http://10.0.0.5:8080/x.png", "http://0x7f000001/a.jpg", "http://2130706433/a.jpg"],
+    [
+        "https://127.0.0.1/a.jpg",
+        "http://localhost/a.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://[::1]/a.jpg",
+        "http://10.0.0.5:8080/x.png",
+        "http://0x7f000001/a.jpg",
+        "http://2130706433/a.jpg",
+    ],
 )
 def test_real_policy_refuses_internal_urls_before_connecting(url: str) -> None:
     with pytest.raises(ApiError) as raised:
@@ -41,7 +64,8 @@ def test_real_policy_refuses_internal_urls_before_connecting(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["file:///etc/passwd", "ftp://example.com/a.jpg", "gopher://example.com/", "https://u:p@example.com/a"]
+    "url",
+    ["file:///etc/passwd", "ftp://example.com/a.jpg", "gopher://example.com/", "https://u:p@example.com/a"],
 )
 def test_non_http_schemes_and_credentials_are_refused(url: str) -> None:
     with pytest.raises(ApiError) as raised:
@@ -50,7 +74,7 @@ def test_non_http_schemes_and_credentials_are_refused(url: str) -> None:
 
 
 class _Images(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
 
     def do_GET(self) -> None:
         status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
