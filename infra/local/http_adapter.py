@@ -264,6 +264,8 @@ class ApiServer(ThreadingHTTPServer):
     event on the app object, so, as in Lambda, one execution environment handles one event at a time."""
 
     daemon_threads = True
+    # socketserver's default backlog (5) resets bursts of simultaneous clients; API Gateway queues them.
+    request_queue_size = 128
 
     def __init__(self, port: int, handler: LambdaHandler, host: str = "127.0.0.1") -> None:
         super().__init__((host, port), ApiRequestHandler)

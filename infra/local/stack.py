@@ -16,11 +16,13 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 from types import FrameType
 
@@ -97,6 +99,17 @@ def create_local_key(settings: Settings) -> tuple[str, Plan]:
     return api_key, plan
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port left in TIME_WAIT by a stack that just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
     if worker.poll() is not None:
         return
@@ -112,10 +125,11 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
 def run(stop: threading.Event) -> int:
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
-    try:
-        moto, endpoint = start_moto(moto_port)
-    except OSError as error:
-        raise StackError(f"cannot start moto on 127.0.0.1:{moto_port} ({error}); set MOTO_PORT") from error
+    for name, number in (("MOTO_PORT", moto_port), ("PORT", port)):
+        # Checked first: moto's server thread would die on a taken port and leave start() waiting forever.
+        if not port_is_free(number):
+            raise StackError(f"127.0.0.1:{number} is in use; set {name} to a free port")
+    moto, endpoint = start_moto(moto_port)
     worker: subprocess.Popen[bytes] | None = None
     api: ApiServer | None = None
     dlq_stop = threading.Event()
@@ -178,6 +192,8 @@ def main() -> int:
     # moto's per-request log and the AWS SDK's chatter would drown the API's access log.
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Powertools warns on every request that publishes no custom metric; locally there is no CloudWatch.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
