@@ -263,8 +263,7 @@ class Worker:
     def _release(self, task: Task, message: TaskMessage, *, delay_seconds: int) -> None:
         """Give the task back: its lease ends now and its message is visible again after the delay."""
         try:
-            # A lease that ended a second ago: the next claim may re-take the task at once.
-            self.tasks.extend_lease(task.task_id, self.worker_id, -1)
+            self.tasks.release(task.task_id, self.worker_id)
         except TaskConflict:
             pass  # someone else holds it already
         except Exception:

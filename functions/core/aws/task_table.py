@@ -71,6 +71,10 @@ class TaskTable:
             {":lease": int(time.time()) + lease_seconds},
         )
 
+    def release(self, task_id: str, worker_id: str) -> None:
+        """Give the task back (its lease ends now) so the next delivery of its message re-takes it."""
+        self._update_owned(task_id, worker_id, "SET lease_expires_at = :ended", {":ended": 0})
+
     def complete(
         self, task_id: str, worker_id: str, *, result_key: str, content_type: str, engine: dict[str, str]
     ) -> None:
