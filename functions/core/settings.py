@@ -17,10 +17,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
     stage: str = Field("local", alias="STAGE")
-    media_bucket: str = Field("faceswap-local-media", alias="MEDIA_BUCKET")
-    tasks_table: str = Field("faceswap-local-tasks", alias="TASKS_TABLE")
-    api_keys_table: str = Field("faceswap-local-api-keys", alias="API_KEYS_TABLE")
-    rate_limits_table: str = Field("faceswap-local-rate-limits", alias="RATE_LIMITS_TABLE")
+    media_bucket: str = Field("faceswap-local-media-bucket", alias="MEDIA_BUCKET")
+    tasks_table: str = Field("faceswap-local-tasks-table", alias="TASKS_TABLE")
+    api_keys_table: str = Field("faceswap-local-api-keys-table", alias="API_KEYS_TABLE")
+    rate_limits_table: str = Field("faceswap-local-rate-limits-table", alias="RATE_LIMITS_TABLE")
     task_queue_url: str = Field("", alias="TASK_QUEUE_URL")
     task_dlq_url: str = Field("", alias="TASK_DLQ_URL")
 

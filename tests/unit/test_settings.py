@@ -1,0 +1,20 @@
+"""Settings' defaults name the local stack's resources, so `faceswap keys ...` needs only the endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.core.settings import Settings
+from infra.local.resources import physical_name
+from infra.local.template import function_environment
+
+
+def test_defaults_are_the_local_stacks_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in function_environment():
+        monkeypatch.delenv(variable, raising=False)
+    defaults = Settings().model_dump(by_alias=True)
+    for variable, value in function_environment().items():
+        if isinstance(value, dict) and "Ref" in value and value["Ref"] != "Stage":
+            if variable.endswith("_URL"):
+                continue  # queue URLs carry the endpoint; only the stack knows it
+            assert defaults[variable] == physical_name("local", value["Ref"]), variable
