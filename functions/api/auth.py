@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from functions.core.aws.key_table import KeyTable
 from functions.core.aws.rate_limit_table import RateLimitTable
 from functions.core.errors import ApiError, ErrorCode
-from functions.core.key_service import find_active_key
+from functions.core.key_service import find_key
 from functions.core.keys import ApiKeyRecord
 from functions.core.ratelimit import Decision, RateLimiter, WindowKind
 from functions.core.settings import get_settings
@@ -35,9 +35,11 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
             ErrorCode.API_KEY_REQUIRED,
             "API key is required. Please include X-Api-Key header in your request.",
         )
-    record = find_active_key(KeyTable(get_settings().api_keys_table), presented)
+    record = find_key(KeyTable(get_settings().api_keys_table), presented)
     if record is None:
         raise ApiError(ErrorCode.INVALID_API_KEY, "The provided API key is invalid or has been revoked.")
+    if not record.active:
+        raise ApiError(ErrorCode.FORBIDDEN, "This API key is disabled. Contact support to enable it.")
     app.append_context(**{API_KEY_CONTEXT: record})
     return next_middleware(app)
 

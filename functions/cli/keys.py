@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from functions.core.aws.key_table import KeyTable
 from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.key_service import KeyNotFound, create_key, get_key, list_keys_with_usage, revoke_key
+from functions.core.key_service import (
+    KeyNotFound,
+    create_key,
+    get_key,
+    list_keys_with_usage,
+    revoke_key,
+    set_key_enabled,
+)
 from functions.core.keys import ApiKeyRecord
 from functions.core.plans import Plan
 from functions.core.ratelimit import RateLimiter, Usage, WindowUsage
@@ -47,6 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     revoke.add_argument("key_id")
     _json_option(revoke)
     revoke.set_defaults(run=_guarded(_run_revoke))
+
+    for verb, enabled, text in (
+        ("disable", False, "refuse a key with 403 until enabled"),
+        ("enable", True, "accept a disabled key again"),
+    ):
+        toggle = actions.add_parser(verb, help=text)
+        toggle.add_argument("key_id")
+        _json_option(toggle)
+        toggle.set_defaults(run=_guarded(_toggle_command(enabled)))
 
     usage = actions.add_parser("usage", help="a key's use of its hour and day windows")
     usage.add_argument("key_id")
@@ -141,6 +157,15 @@ def _run_revoke(args: argparse.Namespace) -> int:
     else:
         print(f"revoked {record.key_id} at {record.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
     return 0
+
+
+def _toggle_command(enabled: bool) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        record = set_key_enabled(_key_table(), args.key_id, enabled)
+        print(json.dumps(_key_view(record)) if args.json else f"{record.key_id} is now {record.status.value}")
+        return 0
+
+    return run
 
 
 def _run_usage(args: argparse.Namespace) -> int:

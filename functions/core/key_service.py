@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functions.core.aws.key_table import KeyTable
 from functions.core.key_cache import KeyCache
-from functions.core.keys import ApiKeyRecord, generate_key, hash_key
+from functions.core.keys import ApiKeyRecord, KeyStatus, generate_key, hash_key
 from functions.core.plans import Plan
 from functions.core.ratelimit import RateLimiter, Usage
 from functions.core.settings import get_settings
@@ -45,8 +45,10 @@ def create_key(
     return plaintext, record
 
 
-def find_active_key(table: KeyTable, presented: str, cache: KeyCache = key_cache) -> ApiKeyRecord | None:
-    """The active record for a key as the client sent it, or None (unknown or revoked)."""
+def find_key(table: KeyTable, presented: str, cache: KeyCache = key_cache) -> ApiKeyRecord | None:
+    """The record of a key as the client sent it (active or disabled), or None (unknown or revoked).
+
+    Only active records are cached, so re-enabling a key works at once."""
     presented = presented.strip()
     if not presented or len(presented) > MAX_PRESENTED_KEY_LENGTH:
         return None
@@ -55,9 +57,10 @@ def find_active_key(table: KeyTable, presented: str, cache: KeyCache = key_cache
     if record is not None:
         return record
     record = table.get(key_hash)
-    if record is None or not record.active:
+    if record is None or record.status is KeyStatus.REVOKED:
         return None
-    cache.put(record)
+    if record.active:
+        cache.put(record)
     return record
 
 
@@ -72,6 +75,18 @@ def revoke_key(table: KeyTable, key_id: str, cache: KeyCache = key_cache) -> Api
     # After the write: a request in between cannot put the still-active record back.
     cache.drop(found.key_hash)
     return revoked
+
+
+def set_key_enabled(table: KeyTable, key_id: str, enabled: bool, cache: KeyCache = key_cache) -> ApiKeyRecord:
+    """Disable (403 forbidden) or re-enable a key by public id; revoked keys stay revoked."""
+    found = table.find_by_key_id(key_id)
+    if found is None:
+        raise KeyNotFound(key_id)
+    updated = table.set_enabled(found.key_hash, enabled)
+    if updated is None:
+        raise KeyNotFound(key_id)
+    cache.drop(found.key_hash)
+    return updated
 
 
 def get_key(table: KeyTable, key_id: str) -> ApiKeyRecord:

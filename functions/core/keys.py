@@ -17,7 +17,8 @@ KEY_PREFIX = "fsk_"
 
 class KeyStatus(StrEnum):
     ACTIVE = "active"
-    REVOKED = "revoked"
+    DISABLED = "disabled"  # kept, but refused with 403 forbidden until enabled again
+    REVOKED = "revoked"  # final
 
 
 def generate_key() -> str:

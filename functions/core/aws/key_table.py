@@ -47,6 +47,24 @@ class KeyTable:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def set_enabled(self, key_hash: str, enabled: bool) -> ApiKeyRecord | None:
+        """Disable or re-enable a key that is not revoked. None if it is unknown or revoked."""
+        status = KeyStatus.ACTIVE if enabled else KeyStatus.DISABLED
+        try:
+            answer = self.table.update_item(
+                Key={"key_hash": key_hash},
+                UpdateExpression="SET #status = :status",
+                ConditionExpression="attribute_exists(key_hash) AND #status <> :revoked",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": status.value, ":revoked": KeyStatus.REVOKED.value},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _record(answer["Attributes"])
+
     def mark_revoked(self, key_hash: str, at: datetime) -> ApiKeyRecord | None:
         """Revoke the key (idempotent: a second revocation keeps the first time). None if it is unknown."""
         try:

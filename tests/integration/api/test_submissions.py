@@ -233,3 +233,25 @@ def test_auth_errors_and_unknown_routes(invoke: Invoke) -> None:
 def test_health_needs_no_key(invoke: Invoke) -> None:
     answer = invoke("GET", "/api/health", key=None)
     assert answer.status == 200 and answer.body["status"] == "ok"
+
+
+def test_disabled_key_is_forbidden_until_enabled(invoke: Invoke) -> None:
+    from functions.core.aws.key_table import KeyTable
+    from functions.core.key_service import create_key, revoke_key, set_key_enabled
+    from functions.core.plans import Plan
+
+    table = KeyTable(Settings().api_keys_table)
+    key, record = create_key(table, plan=Plan.FREE, name="to-disable")
+    assert invoke("GET", "/api/task-status/" + "0" * 32, key=key).code == "not_found"
+    set_key_enabled(table, record.key_id, enabled=False)
+    refused = invoke("GET", "/api/task-status/" + "0" * 32, key=key)
+    assert (refused.status, refused.code) == (403, "forbidden")
+    content_type, body = multipart({"srcimage": ONE, "targetimage": ONE})
+    before = _stored_state()
+    post = invoke("POST", "/api/faceswap/basicswap", body=body, content_type=content_type, key=key)
+    assert (post.status, post.code) == (403, "forbidden")
+    assert _stored_state() == before
+    set_key_enabled(table, record.key_id, enabled=True)
+    assert invoke("GET", "/api/task-status/" + "0" * 32, key=key).code == "not_found"
+    revoke_key(table, record.key_id)
+    assert invoke("GET", "/api/task-status/" + "0" * 32, key=key).code == "invalid_api_key"

@@ -12,7 +12,7 @@ import pytest
 
 from functions.cli.main import main
 from functions.core.aws.key_table import KeyTable
-from functions.core.key_service import find_active_key
+from functions.core.key_service import find_key
 from functions.core.keys import KeyStatus
 
 REPO = Path(__file__).resolve().parents[3]
@@ -33,7 +33,7 @@ def test_create_use_and_revoke(capsys: pytest.CaptureFixture[str], key_table: Ke
     api_key, key_id = created["api_key"], created["key_id"]
     assert created["plan"] == "enterprise" and created["limits"] == {"hour": 100, "day": 900}
     assert "key_hash" not in created
-    assert find_active_key(key_table, api_key) is not None
+    assert find_key(key_table, api_key) is not None
 
     code, out, _ = run(capsys, "usage", key_id, "--json")
     hour = json.loads(out)["usage"]["hour"]
@@ -47,7 +47,7 @@ def test_create_use_and_revoke(capsys: pytest.CaptureFixture[str], key_table: Ke
 
     code, out, _ = run(capsys, "revoke", key_id)
     assert code == 0 and key_id in out
-    assert find_active_key(key_table, api_key) is None
+    assert find_key(key_table, api_key) is None
     assert key_table.find_by_key_id(key_id).status is KeyStatus.REVOKED  # type: ignore[union-attr]
 
 
@@ -107,5 +107,5 @@ def test_the_installed_command_reads_boto3s_own_endpoint_settings(
         check=True,
     )
     created = json.loads(answer.stdout)
-    record = find_active_key(key_table, created["api_key"])
+    record = find_key(key_table, created["api_key"])
     assert record is not None and record.key_id == created["key_id"]

@@ -8,7 +8,7 @@ from functions.core.aws.key_table import KeyTable
 from functions.core.key_cache import KeyCache
 from functions.core.key_service import (
     KeyNotFound,
-    find_active_key,
+    find_key,
     key_cache,
     list_keys_with_usage,
     revoke_key,
@@ -29,28 +29,28 @@ def test_only_the_hash_is_stored(key_table: KeyTable, make_key: MakeKey) -> None
 
 def test_enterprise_limits_round_trip(key_table: KeyTable, make_key: MakeKey) -> None:
     api_key, _record = make_key(Plan.ENTERPRISE, hourly=5_000, daily=60_000)
-    found = find_active_key(key_table, api_key)
+    found = find_key(key_table, api_key)
     assert found is not None and found.limits == Limits(5_000, 60_000)
 
 
 def test_presented_keys_are_matched_exactly(key_table: KeyTable, make_key: MakeKey) -> None:
     api_key, record = make_key()
-    assert find_active_key(key_table, f"  {api_key} ") == record  # header whitespace is not the key
-    assert find_active_key(key_table, api_key.upper()) is None
-    assert find_active_key(key_table, api_key[:-1]) is None
-    assert find_active_key(key_table, "") is None
-    assert find_active_key(key_table, "x" * 10_000) is None
+    assert find_key(key_table, f"  {api_key} ") == record  # header whitespace is not the key
+    assert find_key(key_table, api_key.upper()) is None
+    assert find_key(key_table, api_key[:-1]) is None
+    assert find_key(key_table, "") is None
+    assert find_key(key_table, "x" * 10_000) is None
 
 
 def test_revocation_is_effective_at_once_even_when_cached(key_table: KeyTable, make_key: MakeKey) -> None:
     api_key, record = make_key()
-    assert find_active_key(key_table, api_key) == record
+    assert find_key(key_table, api_key) == record
     assert key_cache.get(record.key_hash) == record  # the next request would skip the table
 
     revoked = revoke_key(key_table, record.key_id)
 
     assert revoked.status is KeyStatus.REVOKED and revoked.revoked_at is not None
-    assert find_active_key(key_table, api_key) is None
+    assert find_key(key_table, api_key) is None
     # Revoking twice keeps the first time.
     assert revoke_key(key_table, record.key_id).revoked_at == revoked.revoked_at
 
@@ -61,12 +61,12 @@ def test_another_process_sees_a_revocation_within_the_cache_ttl(
     now = [0.0]
     elsewhere = KeyCache(ttl_seconds=lambda: 5.0, clock=lambda: now[0])  # another Lambda's cache
     api_key, record = make_key()
-    assert find_active_key(key_table, api_key, cache=elsewhere) == record
+    assert find_key(key_table, api_key, cache=elsewhere) == record
     revoke_key(key_table, record.key_id)
     now[0] = 4.0
-    assert find_active_key(key_table, api_key, cache=elsewhere) == record  # still within its TTL
+    assert find_key(key_table, api_key, cache=elsewhere) == record  # still within its TTL
     now[0] = 5.0
-    assert find_active_key(key_table, api_key, cache=elsewhere) is None
+    assert find_key(key_table, api_key, cache=elsewhere) is None
 
 
 def test_unknown_key_id(key_table: KeyTable) -> None:
