@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import plain
+from functions.core.aws.items import condition_failed, plain
 from functions.core.keys import ApiKeyRecord, KeyStatus
 
 KEY_ID_INDEX = "KeyIdIndex"
@@ -50,34 +50,35 @@ class KeyTable:
     def set_enabled(self, key_hash: str, enabled: bool) -> ApiKeyRecord | None:
         """Disable or re-enable a key that is not revoked. None if it is unknown or revoked."""
         status = KeyStatus.ACTIVE if enabled else KeyStatus.DISABLED
-        try:
-            answer = self.table.update_item(
-                Key={"key_hash": key_hash},
-                UpdateExpression="SET #status = :status",
-                ConditionExpression="attribute_exists(key_hash) AND #status <> :revoked",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": status.value, ":revoked": KeyStatus.REVOKED.value},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return _record(answer["Attributes"])
+        return self._update_existing(
+            key_hash,
+            "SET #status = :status",
+            {":status": status.value, ":revoked": KeyStatus.REVOKED.value},
+            extra_condition=" AND #status <> :revoked",
+        )
 
     def mark_revoked(self, key_hash: str, at: datetime) -> ApiKeyRecord | None:
         """Revoke the key (idempotent: a second revocation keeps the first time). None if it is unknown."""
+        return self._update_existing(
+            key_hash,
+            "SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :at)",
+            {":revoked": KeyStatus.REVOKED.value, ":at": at.isoformat()},
+        )
+
+    def _update_existing(
+        self, key_hash: str, expression: str, values: dict[str, Any], extra_condition: str = ""
+    ) -> ApiKeyRecord | None:
         try:
             answer = self.table.update_item(
                 Key={"key_hash": key_hash},
-                UpdateExpression="SET #status = :revoked, revoked_at = if_not_exists(revoked_at, :at)",
-                ConditionExpression="attribute_exists(key_hash)",
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(key_hash)" + extra_condition,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":revoked": KeyStatus.REVOKED.value, ":at": at.isoformat()},
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return None
             raise
         return _record(answer["Attributes"])

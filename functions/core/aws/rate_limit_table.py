@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import plain
+from functions.core.aws.items import condition_failed, plain
 
 _USED = "used"
 # BatchGetItem reads at most 100 keys per call.
@@ -39,7 +39,7 @@ class RateLimitTable:
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return None
             raise
         return int(plain(answer["Attributes"][_USED]))

@@ -9,16 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.core.aws.clients import dynamodb_table
+from functions.core.aws.items import condition_failed
 from functions.core.errors import ErrorBody
 from functions.core.tasks import Task, TaskStatus, utc_now
 
 
 class TaskConflict(Exception):
     """The task was not in the state the write required (someone else moved it)."""
-
-
-def _conditional(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class TaskTable:
@@ -58,7 +55,7 @@ class TaskTable:
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as error:
-            if _conditional(error):
+            if condition_failed(error):
                 return None
             raise
         return Task.from_item(item)
@@ -116,7 +113,7 @@ class TaskTable:
                 ExpressionAttributeValues=values,
             )
         except ClientError as err:
-            if _conditional(err):
+            if condition_failed(err):
                 return False
             raise
         return True
@@ -135,6 +132,6 @@ class TaskTable:
                 },
             )
         except ClientError as error:
-            if _conditional(error):
+            if condition_failed(error):
                 raise TaskConflict(task_id) from error
             raise
