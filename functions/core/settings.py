@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     worker_visibility_timeout_seconds: int = Field(120, alias="WORKER_VISIBILITY_TIMEOUT_SECONDS", ge=10)
     # A task `processing` longer than this without a heartbeat is considered abandoned and re-taken.
     worker_lease_seconds: int = Field(180, alias="WORKER_LEASE_SECONDS", ge=10)
+    # On SIGTERM, how long the task in hand may still run before it is given back (keep it under the
+    # orchestrator's stop timeout minus one poll wait).
+    worker_shutdown_grace_seconds: float = Field(20.0, alias="WORKER_SHUTDOWN_GRACE_SECONDS", ge=0)
+    # How long a task that failed unexpectedly waits before its next attempt.
+    worker_retry_delay_seconds: int = Field(10, alias="WORKER_RETRY_DELAY_SECONDS", ge=0, le=900)
+    # An engine call running longer is a wedged device: give the task back and exit to be replaced.
+    worker_engine_timeout_seconds: float = Field(600.0, alias="WORKER_ENGINE_TIMEOUT_SECONDS", gt=0)
 
     # Keys
     key_cache_ttl_seconds: float = Field(5.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=60)

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from engine_layer.errors import ModelsMissing
-from functions.core.settings import get_settings
+from functions.core.settings import Settings, get_settings
 from functions.worker.engine_call import engine_still_running
 from functions.worker.worker import Worker, WorkerWedged
 
@@ -30,7 +30,8 @@ EXIT_MODELS_MISSING = 2
 EXIT_WEDGED = 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    """Flags override the settings of the same name (WORKER_*), which give their defaults."""
     parser = argparse.ArgumentParser(prog="python -m functions.worker", description=__doc__)
     parser.add_argument(
         "--ready-file",
@@ -40,22 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--shutdown-grace-seconds",
         type=float,
-        default=20.0,
-        help="on SIGTERM, how long the task in hand may still run before it is given back (default 20; "
-        "keep it under the orchestrator's stop timeout minus the poll wait)",
+        help="on SIGTERM, how long the task in hand may still run before it is given back "
+        "(default: WORKER_SHUTDOWN_GRACE_SECONDS)",
     )
     parser.add_argument(
         "--retry-delay-seconds",
         type=int,
-        default=10,
-        help="how long a task that failed unexpectedly waits before its next attempt (default 10)",
+        help="how long a task that failed unexpectedly waits before its next attempt "
+        "(default: WORKER_RETRY_DELAY_SECONDS)",
     )
     parser.add_argument(
         "--engine-timeout-seconds",
         type=float,
-        default=600.0,
         help="an engine call running longer is treated as a wedged device: the task is given back and "
-        "the process exits so it is replaced (default 600)",
+        "the process exits so it is replaced (default: WORKER_ENGINE_TIMEOUT_SECONDS)",
+    )
+    parser.set_defaults(
+        shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+        retry_delay_seconds=settings.worker_retry_delay_seconds,
+        engine_timeout_seconds=settings.worker_engine_timeout_seconds,
     )
     return parser
 
@@ -73,12 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    args = build_parser(settings).parse_args(argv)
     # The engine's own loggers log as JSON like ours; the AWS SDK's chatter stays at its WARNING default.
     copy_config_to_registered_loggers(
         source_logger=logger, exclude={"botocore", "boto3", "urllib3", "s3transfer"}
     )
-    settings = get_settings()
 
     stop = threading.Event()
 

@@ -92,11 +92,12 @@ class Worker:
         settings: Settings,
         engine: SwapEngine | None = None,
         *,
-        retry_delay_seconds: int = 10,
-        shutdown_grace_seconds: float = 20.0,
-        engine_timeout_seconds: float = 600.0,
+        retry_delay_seconds: int | None = None,
+        shutdown_grace_seconds: float | None = None,
+        engine_timeout_seconds: float | None = None,
     ) -> Self:
-        """A worker on the settings' queue, table and bucket. Without `engine`, loads the real one."""
+        """A worker on the settings' queue, table and bucket. Without `engine`, loads the real one.
+        Timings not given come from the settings (WORKER_*)."""
         if engine is None:
             from engine_layer.engine import Engine  # the heavy import only where a worker really runs
 
@@ -111,9 +112,13 @@ class Worker:
             poll_wait_seconds=settings.worker_poll_wait_seconds,
             visibility_timeout_seconds=settings.worker_visibility_timeout_seconds,
             lease_seconds=settings.worker_lease_seconds,
-            retry_delay_seconds=retry_delay_seconds,
-            shutdown_grace_seconds=shutdown_grace_seconds,
-            engine_timeout_seconds=engine_timeout_seconds,
+            retry_delay_seconds=_unless_given(retry_delay_seconds, settings.worker_retry_delay_seconds),
+            shutdown_grace_seconds=_unless_given(
+                shutdown_grace_seconds, settings.worker_shutdown_grace_seconds
+            ),
+            engine_timeout_seconds=_unless_given(
+                engine_timeout_seconds, settings.worker_engine_timeout_seconds
+            ),
         )
 
     # --- the loop -------------------------------------------------------------------------------
@@ -275,3 +280,7 @@ class Worker:
             self.queue.extend(message.receipt_handle, delay_seconds)
         except Exception:
             logger.warning("could not release the message; it returns after its visibility", exc_info=True)
+
+
+def _unless_given(given: float | None, setting: float) -> float:
+    return setting if given is None else given
