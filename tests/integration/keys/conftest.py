@@ -3,7 +3,6 @@ clock the tests move by hand, keys of any plan, and a moto endpoint that seriali
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,10 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
-from functions.core.aws import clients
 from functions.core.aws.key_table import KeyTable
 from functions.core.aws.rate_limit_table import RateLimitTable
 from functions.core.key_service import create_key, key_cache
@@ -23,7 +19,6 @@ from functions.core.plans import Plan
 from functions.core.ratelimit import RateLimiter
 from functions.core.settings import Settings
 from infra.local.http_adapter import ApiServer, LambdaHandler
-from infra.local.moto_server import free_port
 
 
 class HandClock:
@@ -86,35 +81,6 @@ def _fresh_key_cache() -> Iterator[None]:
 
 
 @pytest.fixture()
-def serial_moto(aws_env: dict[str, str]) -> Iterator[str]:
-    """The session's moto backends behind a server that answers one request at a time.
-
-    DynamoDB applies conditional writes to an item one at a time. moto's threaded server does not: its
-    update_item reads, checks and writes in Python with no lock, and under many threads two updates of
-    one counter occasionally interleave (seen here: two answers reporting the same count). Tests that
-    prove our counting under real client concurrency therefore talk to this endpoint, which gives the
-    per-item serialisation DynamoDB guarantees; the clients still send all their requests at once."""
-    server = make_server(
-        "127.0.0.1", free_port(), DomainDispatcherApplication(create_backend_app), threaded=False
-    )
-    server.socket.listen(256)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    endpoint = f"http://127.0.0.1:{server.server_port}"
-    saved = os.environ["AWS_ENDPOINT_URL"]
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    clients.reset()
-    try:
-        yield endpoint
-    finally:
-        os.environ["AWS_ENDPOINT_URL"] = saved
-        clients.reset()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@pytest.fixture()
 def away_from_hour_end() -> None:
     """Tests on the real clock must not straddle a clock hour: wait out the last seconds of one."""
     left = 3600 - time.time() % 3600
@@ -122,15 +88,10 @@ def away_from_hour_end() -> None:
         time.sleep(left + 0.05)
 
 
-class BurstApiServer(ApiServer):
-    # socketserver's default listen backlog (5) resets connections in a burst of 20; API Gateway does not.
-    request_queue_size = 128
-
-
 @contextmanager
 def serving(handler: LambdaHandler) -> Iterator[str]:
     """The handler behind the local stack's API Gateway stand-in on 127.0.0.1; yields its base URL."""
-    server = BurstApiServer(0, handler)
+    server = ApiServer(0, handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,7 +1,8 @@
 """Of 2N simultaneous submissions against N remaining, exactly N pass, whichever window binds.
 
 Threads call the limiter at once (a barrier releases them together); each thread's boto3 calls go over
-HTTP to moto. See `serial_moto` for why that endpoint answers one request at a time."""
+HTTP to the session's moto server, which applies DynamoDB writes one at a time as DynamoDB does per item
+(infra/local/moto_server.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,6 @@ def burst(limiter: RateLimiter, key: ApiKeyRecord, count: int) -> list[Decision]
     ],
 )
 def test_exactly_n_of_2n_pass(
-    serial_moto: str,
     settings: Settings,
     clock: HandClock,
     make_key: MakeKey,
