@@ -103,9 +103,18 @@ def health_check() -> Response:
 # ---- errors: every answer that is not a success goes through here --------------------------------
 
 
+def _request_id() -> str | None:
+    return app.lambda_context.aws_request_id if app.lambda_context else None
+
+
 @app.exception_handler(ApiError)
 def handle_api_error(error: ApiError) -> Response:
-    return _error(error.body, {**rate_limit_headers(app), **error.headers})
+    body = error.body
+    if body.code is ErrorCode.SERVER_ERROR:
+        # A fault of ours raised on purpose (a queue that refused the task): traceable like any other.
+        logger.error("server error", extra={"request_id": _request_id(), "reason": body.message})
+        body = body.model_copy(update={"details": {**(body.details or {}), "request_id": _request_id()}})
+    return _error(body, {**rate_limit_headers(app), **error.headers})
 
 
 @app.exception_handler(EngineError)
@@ -120,11 +129,10 @@ def handle_not_found(_: NotFoundError) -> Response:
 
 @app.exception_handler(Exception)
 def handle_unexpected(error: Exception) -> Response:
-    request_id = app.lambda_context.aws_request_id if app.lambda_context else None
-    logger.exception("unexpected error", extra={"request_id": request_id})
+    logger.exception("unexpected error", extra={"request_id": _request_id()})
     body = ErrorBody(
         code=ErrorCode.SERVER_ERROR,
         message="An unexpected error occurred.",
-        details={"request_id": request_id},
+        details={"request_id": _request_id()},
     )
     return _error(body, rate_limit_headers(app))

@@ -14,6 +14,7 @@ def problems(settings: Settings) -> list[str]:
     checks = {
         "tasks table": lambda: client("dynamodb").describe_table(TableName=settings.tasks_table),
         "api keys table": lambda: client("dynamodb").describe_table(TableName=settings.api_keys_table),
+        "rate limits table": lambda: client("dynamodb").describe_table(TableName=settings.rate_limits_table),
         "media bucket": lambda: client("s3").head_bucket(Bucket=settings.media_bucket),
         "task queue": lambda: client("sqs").get_queue_attributes(
             QueueUrl=settings.task_queue_url, AttributeNames=["QueueArn"]

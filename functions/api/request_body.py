@@ -1,7 +1,10 @@
 """Turn an API Gateway event's body into named inputs: multipart/form-data or JSON.
 
 Multipart bodies arrive base64-encoded (BinaryMediaTypes multipart~1form-data); the stdlib MIME parser
-reads them byte-exact. JSON bodies name images by `https://` URL or `data:image/...;base64,` URI.
+reads them byte-exact. Powertools' own multipart reader (behind `enable_validation`) was tried and not
+taken: it names a part by the first `name="` in its header, so `filename="a.jpg"; name="srcimage"`
+becomes a field called `a.jpg`, and it skips unquoted names (`name=srcimage`), both valid form-data.
+JSON bodies name images by `https://` URL or `data:image/...;base64,` URI.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ class RawInputs:
 
 
 class JsonSwapBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Strict: `"enhance": 1` or `"swap_index": [true, false]` are wrong values, not ones to coerce.
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     source_image: str | None = None
     target_image: str | None = None
@@ -71,10 +75,12 @@ def event_body_bytes(body: str | None, is_base64: bool) -> bytes:
 
 def parse_inputs(content_type: str | None, body: bytes) -> RawInputs:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (not media_type and body.lstrip()[:1] == b"{"):
+        return _parse_json(body) if body.strip() else _json_inputs(JsonSwapBody())
+    if not body.strip():
+        return RawInputs()  # nothing sent: the answer names the first required field as missing
     if media_type == "multipart/form-data":
         return _parse_multipart(content_type or "", body)
-    if media_type == "application/json" or (not media_type and body.lstrip()[:1] == b"{"):
-        return _parse_json(body)
     raise invalid_parameter(
         "Content-Type", "Send multipart/form-data (files) or application/json (image URLs or data URIs)."
     )
@@ -83,6 +89,9 @@ def parse_inputs(content_type: str | None, body: bytes) -> RawInputs:
 def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(header + body)
+    boundary = message.get_boundary()
+    if boundary and body.strip() == f"--{boundary}--".encode("latin-1", "replace"):
+        return RawInputs()  # a form with no fields: the answer names the first required one
     if not message.is_multipart() or (message.defects and not list(message.iter_parts())):
         raise invalid_parameter("body", "The multipart/form-data body could not be read.")
     inputs = RawInputs()
@@ -101,7 +110,7 @@ def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
 
 def _parse_json(body: bytes) -> RawInputs:
     try:
-        document = json.loads(body or b"null")
+        document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise invalid_parameter("body", "The request body is not valid JSON.") from error
     if not isinstance(document, dict):
@@ -112,6 +121,10 @@ def _parse_json(body: bytes) -> RawInputs:
         first = error.errors()[0]
         parameter = str(first["loc"][0]) if first.get("loc") else "body"
         raise invalid_parameter(parameter, f"{parameter} has the wrong type.") from error
+    return _json_inputs(parsed)
+
+
+def _json_inputs(parsed: JsonSwapBody) -> RawInputs:
     inputs = RawInputs()
     for contract_field, json_name in JSON_NAME.items():
         value = getattr(parsed, json_name)

@@ -32,14 +32,16 @@ class CheckedSubmission:
     swap_index: tuple[int, int] | None
 
 
-def check(operation: Operation, raw: RawInputs, settings: Settings) -> CheckedSubmission:
+def check(
+    operation: Operation, raw: RawInputs, settings: Settings, fetcher: UrlFetcher | None = None
+) -> CheckedSubmission:
     enhance = parse_enhance(raw.params.get("enhance"))
     swap_index = parse_swap_index(raw.params.get("swap_index")) if operation is Operation.FACESWAP2 else None
     required = REQUIRED_FACES[operation]
     for field in required:
         if field not in raw.images:
             raise invalid_parameter(raw.name_of(field), f"{raw.name_of(field)} is required.")
-    fetcher = UrlFetcher(timeout_seconds=settings.url_fetch_timeout_seconds)
+    fetcher = fetcher or UrlFetcher(timeout_seconds=settings.url_fetch_timeout_seconds)
     images: dict[str, tuple[bytes, str]] = {}
     for field in required:
         data = resolve(raw.images[field], raw.name_of(field), fetcher)

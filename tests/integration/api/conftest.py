@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from functions.core.aws.clients import client
 from functions.core.aws.key_table import KeyTable
 from functions.core.key_service import create_key
 from functions.core.plans import Plan
-from functions.core.settings import Settings
+from functions.core.settings import Settings, get_settings
 from infra.local.http_adapter import binary_media_types, build_event
 from infra.local.lambda_context import LocalLambdaContext
 from tests.offline_models import offline_model_dir
@@ -23,6 +24,7 @@ class ApiAnswer:
     status: int
     headers: dict[str, str]
     body: dict[str, Any]
+    raw_body: str = ""
 
     @property
     def code(self) -> str | None:
@@ -30,6 +32,27 @@ class ApiAnswer:
 
 
 Invoke = Callable[..., ApiAnswer]
+
+
+def stored_state() -> tuple[int, int]:
+    """(task rows, objects under tasks/): what a refused submission must leave unchanged."""
+    settings = Settings()
+    tasks = client("dynamodb").scan(TableName=settings.tasks_table, Select="COUNT")["Count"]
+    objects = client("s3").list_objects_v2(Bucket=settings.media_bucket, Prefix="tasks/").get("KeyCount", 0)
+    return tasks, objects
+
+
+@pytest.fixture()
+def set_stage_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """Change one of the stage's settings (a resource name, say) for one test; later tests get it back."""
+
+    def set_env(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_env
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def multipart(fields: dict[str, bytes | str], boundary: str = "----faceswap-test") -> tuple[str, bytes]:
@@ -77,6 +100,7 @@ def invoke(aws_env: dict[str, str], api_key: str) -> Invoke:
         content_type: str | None = None,
         key: str | None = api_key,
         headers: dict[str, str] | None = None,
+        request_id: str = "test-request",
     ) -> ApiAnswer:
         sent = [("Host", "127.0.0.1")]
         if content_type:
@@ -91,14 +115,13 @@ def invoke(aws_env: dict[str, str], api_key: str) -> Invoke:
             body=body,
             source_ip="127.0.0.1",
             binary_types=binary_media_types(),
-            request_id="test-request",
+            request_id=request_id,
         )
-        answer = lambda_handler(event, LocalLambdaContext())
+        answer = lambda_handler(event, LocalLambdaContext(aws_request_id=request_id))
         headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             headers[name.lower()] = ", ".join(values)
-        return ApiAnswer(
-            answer["statusCode"], headers, json.loads(answer["body"]) if answer.get("body") else {}
-        )
+        raw_body = answer.get("body") or ""
+        return ApiAnswer(answer["statusCode"], headers, json.loads(raw_body) if raw_body else {}, raw_body)
 
     return call

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import struct
-import zlib
 
 import pytest
-from PIL import Image
 
 from functions.core.aws.clients import client
 from functions.core.settings import Settings
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart
+from tests.integration.api.conftest import Invoke, multipart, stored_state
+from tests.unit.api.bad_images import gif, png_claiming
 
 ONE = face_photos.one_face(1)
 ONE_B = face_photos.one_face(4)
 TWO = face_photos.two_faces((0, 2))
 NOFACE = face_photos.no_face()
-
-
-def _stored_state() -> tuple[int, int]:
-    settings = Settings()
-    tasks = client("dynamodb").scan(TableName=settings.tasks_table, Select="COUNT")["Count"]
-    objects = client("s3").list_objects_v2(Bucket=settings.media_bucket, Prefix="tasks/").get("KeyCount", 0)
-    return tasks, objects
 
 
 def _take_message(task_id: str) -> bool:
@@ -90,19 +80,10 @@ def test_json_body_with_data_uris_is_accepted(invoke: Invoke) -> None:
     assert _take_message(answer.body["task_id"])
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = b"IHDR" + ihdr
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
-
-
-def _gif() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64), "red").save(out, format="GIF")
-    return out.getvalue()
-
-
+SRC_IMAGE = {"image": "srcimage"}
+TARGET_IMAGE = {"image": "targetimage"}
 BAD = [
+    ("nothing sent", {}, 400, "invalid_parameter", {"parameter": "srcimage"}),
     ("missing target", {"srcimage": ONE}, 400, "invalid_parameter", {"parameter": "targetimage"}),
     (
         "misnamed field",
@@ -111,31 +92,44 @@ BAD = [
         "invalid_parameter",
         {"parameter": "srcimage"},
     ),
-    ("empty file", {"srcimage": b"", "targetimage": ONE}, 400, "invalid_image_format", {"image": "srcimage"}),
-    ("not an image", {"srcimage": b"hello, world", "targetimage": ONE}, 400, "invalid_image_format", None),
+    (
+        "wrong case",
+        {"SrcImage": ONE, "targetimage": ONE},
+        400,
+        "invalid_parameter",
+        {"parameter": "srcimage"},
+    ),
+    ("empty file", {"srcimage": b"", "targetimage": ONE}, 400, "invalid_image_format", SRC_IMAGE),
+    (
+        "not an image",
+        {"srcimage": ONE, "targetimage": b"hello, world"},
+        400,
+        "invalid_image_format",
+        TARGET_IMAGE,
+    ),
     (
         "truncated jpeg",
         {"srcimage": ONE[: len(ONE) // 3], "targetimage": ONE},
         400,
         "invalid_image_format",
-        None,
+        SRC_IMAGE,
     ),
-    ("gif", {"srcimage": _gif(), "targetimage": ONE}, 400, "invalid_image_format", None),
+    ("gif", {"srcimage": gif(), "targetimage": ONE}, 400, "invalid_image_format", SRC_IMAGE),
     (
         "bomb header",
-        {"srcimage": _png_header_only(50_000, 50_000), "targetimage": ONE},
+        {"srcimage": png_claiming(8000, 8000), "targetimage": ONE},
         400,
         "invalid_image_format",
-        None,
+        SRC_IMAGE,
     ),
     (
         "over 8192 a side",
-        {"srcimage": _png_header_only(9000, 10), "targetimage": ONE},
+        {"srcimage": ONE, "targetimage": png_claiming(9000, 10)},
         400,
         "invalid_image_format",
-        None,
+        TARGET_IMAGE,
     ),
-    ("no face", {"srcimage": NOFACE, "targetimage": ONE}, 400, "no_face_detected", {"image": "srcimage"}),
+    ("no face", {"srcimage": NOFACE, "targetimage": ONE}, 400, "no_face_detected", SRC_IMAGE),
     (
         "two faces for one",
         {"srcimage": ONE, "targetimage": TWO},
@@ -155,17 +149,16 @@ BAD = [
 
 @pytest.mark.parametrize(("label", "fields", "status", "code", "details"), BAD, ids=[b[0] for b in BAD])
 def test_bad_basicswap_inputs_answer_4xx_and_store_nothing(
-    invoke: Invoke, label: str, fields: dict, status: int, code: str, details: dict | None
+    invoke: Invoke, label: str, fields: dict, status: int, code: str, details: dict
 ) -> None:
-    before = _stored_state()
+    before = stored_state()
     content_type, body = multipart(fields)
     answer = invoke("POST", "/api/faceswap/basicswap", body=body, content_type=content_type)
     assert (answer.status, answer.code) == (status, code), answer.body
     assert answer.body["success"] is False and answer.body["error"]["message"]
-    if details is not None:
-        assert answer.body["error"]["details"] == details
+    assert answer.body["error"]["details"] == details
     assert answer.headers["content-type"] == "application/json"
-    assert _stored_state() == before
+    assert stored_state() == before
 
 
 @pytest.mark.parametrize(
@@ -211,11 +204,11 @@ def test_bad_swap_index(invoke: Invoke, swap_index: str, code: str) -> None:
     ],
 )
 def test_bad_json_bodies(invoke: Invoke, body: bytes, content_type: str, parameter: str) -> None:
-    before = _stored_state()
+    before = stored_state()
     answer = invoke("POST", "/api/faceswap/basicswap", body=body, content_type=content_type)
     assert (answer.status, answer.code) == (400, "invalid_parameter"), answer.body
     assert answer.body["error"]["details"] == {"parameter": parameter}
-    assert _stored_state() == before
+    assert stored_state() == before
 
 
 def test_auth_errors_and_unknown_routes(invoke: Invoke) -> None:
@@ -247,10 +240,10 @@ def test_disabled_key_is_forbidden_until_enabled(invoke: Invoke) -> None:
     refused = invoke("GET", "/api/task-status/" + "0" * 32, key=key)
     assert (refused.status, refused.code) == (403, "forbidden")
     content_type, body = multipart({"srcimage": ONE, "targetimage": ONE})
-    before = _stored_state()
+    before = stored_state()
     post = invoke("POST", "/api/faceswap/basicswap", body=body, content_type=content_type, key=key)
     assert (post.status, post.code) == (403, "forbidden")
-    assert _stored_state() == before
+    assert stored_state() == before
     set_key_enabled(table, record.key_id, enabled=True)
     assert invoke("GET", "/api/task-status/" + "0" * 32, key=key).code == "not_found"
     revoke_key(table, record.key_id)

@@ -86,3 +86,61 @@ def test_event_body_over_the_lambda_limit_is_413() -> None:
     assert raised.value.body.code == "payload_too_large"
     assert raised.value.body.details == {"limit_bytes": MAX_EVENT_BODY_BYTES}
     assert event_body_bytes("A" * 8, is_base64=False) == b"A" * 8
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [
+        (b'{"source_image": "x", "enhance": 1}', "enhance"),
+        (b'{"source_image": "x", "enhance": null, "swap_index": [true, false]}', "swap_index"),
+        (b'{"source_image": "x", "swap_index": [1.0, 0]}', "swap_index"),
+        (b'{"source_image": ["https://a.example/s.jpg"]}', "source_image"),
+    ],
+)
+def test_json_values_are_not_coerced(body: bytes, parameter: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        parse_inputs("application/json", body)
+    assert raised.value.body.details == {"parameter": parameter}
+
+
+def test_multipart_reads_every_valid_form_of_content_disposition() -> None:
+    # filename before name, and an unquoted name: both valid form-data that naive readers mis-name.
+    body = (
+        b'--B\r\nContent-Disposition: form-data; filename="s.jpg"; name="srcimage"\r\n\r\n\xff\xd8one\r\n'
+        b"--B\r\nContent-Disposition: form-data; name=targetimage; filename=t.jpg\r\n\r\n\xff\xd8two\r\n"
+        b"--B\r\nContent-Disposition: form-data; name=enhance\r\n\r\nfalse\r\n--B--\r\n"
+    )
+    inputs = parse_inputs("multipart/form-data; boundary=B", body)
+    assert inputs.images == {"srcimage": b"\xff\xd8one", "targetimage": b"\xff\xd8two"}
+    assert inputs.params == {"enhance": "false"}
+
+
+def test_repeated_fields_keep_the_first_and_names_are_case_sensitive() -> None:
+    content_type, body = multipart(
+        [("srcimage", b"first", "a.jpg"), ("srcimage", b"second", "b.jpg"), ("SrcImage", b"x", "c.jpg")]
+    )
+    assert parse_inputs(content_type, body).images == {"srcimage": b"first"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "first_missing"),
+    [
+        (None, "srcimage"),
+        ("multipart/form-data; boundary=B", "srcimage"),
+        ("application/json", "source_image"),
+    ],
+)
+def test_an_empty_body_is_an_empty_submission(content_type: str | None, first_missing: str) -> None:
+    inputs = parse_inputs(content_type, b"")
+    assert inputs.images == {} and inputs.params == {}
+    assert inputs.name_of("srcimage") == first_missing
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=B", 'multipart/form-data; boundary=""'],
+)
+def test_unreadable_multipart_is_invalid_parameter(content_type: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        parse_inputs(content_type, b"garbage without any boundary line")
+    assert raised.value.body.details == {"parameter": "body"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -81,7 +82,8 @@ class _Images(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
@@ -108,6 +110,8 @@ def test_fetches_and_follows_an_allowed_redirect(image_server: str) -> None:
     }
     fetcher = UrlFetcher(policy=_loopback_only)
     assert fetcher.fetch(f"{image_server}/a.jpg", "source_image") == b"\xff\xd8 image bytes"
+    _Images.routes["/caf%C3%A9.jpg?v=1"] = (200, {}, b"\xff\xd8 accented")
+    assert fetcher.fetch(f"{image_server}/café.jpg?v=1", "source_image") == b"\xff\xd8 accented"
     assert fetcher.fetch(f"{image_server}/moved", "source_image") == b"\xff\xd8 image bytes"
 
 
@@ -126,6 +130,15 @@ def test_bodies_over_the_cap_are_413(image_server: str) -> None:
     assert raised.value.body.details == {"parameter": "target_image", "limit_bytes": 4096}
 
 
+def test_the_cap_holds_when_the_server_declares_no_length(image_server: str) -> None:
+    # HTTP/1.0 with an empty Content-Length: the body ends at close; the stream itself is cut at the cap.
+    _Images.routes = {"/unsized": (200, {"Content-Length": ""}, b"x" * 200_000)}
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher(policy=_loopback_only, max_bytes=100_000).fetch(f"{image_server}/unsized", "source_image")
+    assert (raised.value.status, raised.value.body.code) == (413, "payload_too_large")
+    assert raised.value.body.details == {"parameter": "source_image", "limit_bytes": 100_000}
+
+
 def test_http_errors_and_redirect_loops_are_invalid_parameter(image_server: str) -> None:
     _Images.routes = {"/loop": (302, {"Location": "/loop"}, b"")}
     fetcher = UrlFetcher(policy=_loopback_only)
@@ -133,3 +146,57 @@ def test_http_errors_and_redirect_loops_are_invalid_parameter(image_server: str)
         with pytest.raises(ApiError) as raised:
             fetcher.fetch(f"{image_server}{path}", "source_image")
         assert raised.value.body.code == "invalid_parameter"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://images.example:99999/a.jpg",
+        "http://images.example:port/a.jpg",
+        "http://images.example/a b.jpg",
+        "http://images.example/a\r\nX-Injected: 1",
+        "https:///a.jpg",
+        "javascript:alert(1)",
+    ],
+)
+def test_malformed_urls_are_invalid_parameter_not_a_server_error(url: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        UrlFetcher().fetch(url, "target_image1")
+    assert raised.value.body.code == "invalid_parameter"
+    assert raised.value.body.details == {"parameter": "target_image1"}
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers 200 and then one byte every 0.2 s: each read is quick, the whole is endless."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the fetcher gave up and closed the connection
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_trickling_bytes_is_cut_off_at_the_deadline() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ApiError) as raised:
+            UrlFetcher(policy=_loopback_only, timeout_seconds=1.0).fetch(
+                f"http://127.0.0.1:{server.server_address[1]}/slow.jpg", "source_image"
+            )
+        assert time.monotonic() - started < 3.0
+        assert raised.value.body.details == {"parameter": "source_image"}
+    finally:
+        server.shutdown()
