@@ -27,6 +27,15 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=_CONFIG)
 
 
+# Health probes must answer well inside API Gateway's 29 s: short timeouts, no retries.
+_PROBE_CONFIG = _CONFIG.merge(Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1}))
+
+
+@cache
+def probe_client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=_PROBE_CONFIG)
+
+
 @cache
 def dynamodb_table(name: str) -> Any:
     return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
@@ -35,4 +44,5 @@ def dynamodb_table(name: str) -> Any:
 def reset() -> None:
     """Forget cached clients (tests that move AWS_ENDPOINT_URL between servers)."""
     client.cache_clear()
+    probe_client.cache_clear()
     dynamodb_table.cache_clear()
