@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from ipaddress import IPv4Address, IPv6Address
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
@@ -19,6 +17,7 @@ from functions.core.errors import ApiError
 from functions.core.settings import Settings
 from tests import face_photos
 from tests.offline_models import offline_model_dir
+from tests.unit.api.loopback_http import loopback_only, serving
 
 ONE = face_photos.one_face(1)
 ONE_PNG = face_photos.one_face(4, "PNG")
@@ -41,19 +40,13 @@ class _Photos(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def photo_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Photos)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(_Photos) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     return Settings(FACESWAP_MODEL_DIR=offline_model_dir())
-
-
-def _loopback_only(address: IPv4Address | IPv6Address) -> bool:
-    return address.is_loopback  # the one host this test may reach; the real policy refuses it
 
 
 def _json(document: dict) -> bytes:
@@ -72,7 +65,7 @@ def test_images_named_by_url_are_fetched_checked_and_typed(photo_server: str, se
             }
         ),
     )
-    checked = check(Operation.BASICSWAP, raw, settings, UrlFetcher(policy=_loopback_only))
+    checked = check(Operation.BASICSWAP, raw, settings, UrlFetcher(policy=loopback_only))
     assert checked.images == {"srcimage": (ONE, "image/jpeg"), "targetimage": (ONE_PNG, "image/png")}
     assert checked.enhance is True and checked.swap_index is None
 
@@ -100,7 +93,7 @@ def test_face_faults_name_the_json_field(photo_server: str, settings: Settings) 
         ),
     )
     with pytest.raises(ApiError) as raised:
-        check(Operation.SWAP1FROM2, raw, settings, UrlFetcher(policy=_loopback_only))
+        check(Operation.SWAP1FROM2, raw, settings, UrlFetcher(policy=loopback_only))
     assert raised.value.body.code == "face_count_mismatch"
     assert raised.value.body.details == {"image": "target_image2", "expected": 1, "found": 2}
 
@@ -108,9 +101,9 @@ def test_face_faults_name_the_json_field(photo_server: str, settings: Settings) 
 def test_a_url_that_answers_404_is_invalid_parameter(photo_server: str, settings: Settings) -> None:
     raw = parse_inputs("application/json", _json({"source_image": f"{photo_server}/two.jpg"}))
     raw_missing = parse_inputs("application/json", _json({"source_image": f"{photo_server}/gone.jpg"}))
-    assert check(Operation.SWAPFACESAMEIMAGE, raw, settings, UrlFetcher(policy=_loopback_only)).images
+    assert check(Operation.SWAPFACESAMEIMAGE, raw, settings, UrlFetcher(policy=loopback_only)).images
     with pytest.raises(ApiError) as raised:
-        check(Operation.SWAPFACESAMEIMAGE, raw_missing, settings, UrlFetcher(policy=_loopback_only))
+        check(Operation.SWAPFACESAMEIMAGE, raw_missing, settings, UrlFetcher(policy=loopback_only))
     assert raised.value.body.details == {"parameter": "source_image"}
 
 

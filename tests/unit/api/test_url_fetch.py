@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
 
 from functions.api.url_fetch import UrlFetcher, public_addresses_only
 from functions.core.errors import ApiError
+from tests.unit.api.loopback_http import loopback_only, serving
 
 
 @pytest.mark.parametrize(
@@ -93,14 +93,8 @@ class _Images(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def _loopback_only(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return address.is_loopback  # a test policy: the one host these tests may reach
+    with serving(_Images) as url:
+        yield url
 
 
 def test_fetches_and_follows_an_allowed_redirect(image_server: str) -> None:
@@ -108,7 +102,7 @@ def test_fetches_and_follows_an_allowed_redirect(image_server: str) -> None:
         "/a.jpg": (200, {"Content-Type": "image/jpeg"}, b"\xff\xd8 image bytes"),
         "/moved": (302, {"Location": "/a.jpg"}, b""),
     }
-    fetcher = UrlFetcher(policy=_loopback_only)
+    fetcher = UrlFetcher(policy=loopback_only)
     assert fetcher.fetch(f"{image_server}/a.jpg", "source_image") == b"\xff\xd8 image bytes"
     _Images.routes["/caf%C3%A9.jpg?v=1"] = (200, {}, b"\xff\xd8 accented")
     assert fetcher.fetch(f"{image_server}/café.jpg?v=1", "source_image") == b"\xff\xd8 accented"
@@ -118,14 +112,14 @@ def test_fetches_and_follows_an_allowed_redirect(image_server: str) -> None:
 def test_redirect_into_a_refused_range_is_refused(image_server: str) -> None:
     _Images.routes = {"/evil": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")}
     with pytest.raises(ApiError) as raised:
-        UrlFetcher(policy=_loopback_only).fetch(f"{image_server}/evil", "source_image")
+        UrlFetcher(policy=loopback_only).fetch(f"{image_server}/evil", "source_image")
     assert raised.value.body.code == "invalid_parameter"
 
 
 def test_bodies_over_the_cap_are_413(image_server: str) -> None:
     _Images.routes = {"/big": (200, {}, b"x" * 5000)}
     with pytest.raises(ApiError) as raised:
-        UrlFetcher(policy=_loopback_only, max_bytes=4096).fetch(f"{image_server}/big", "target_image")
+        UrlFetcher(policy=loopback_only, max_bytes=4096).fetch(f"{image_server}/big", "target_image")
     assert raised.value.status == 413
     assert raised.value.body.details == {"parameter": "target_image", "limit_bytes": 4096}
 
@@ -134,14 +128,14 @@ def test_the_cap_holds_when_the_server_declares_no_length(image_server: str) -> 
     # HTTP/1.0 with an empty Content-Length: the body ends at close; the stream itself is cut at the cap.
     _Images.routes = {"/unsized": (200, {"Content-Length": ""}, b"x" * 200_000)}
     with pytest.raises(ApiError) as raised:
-        UrlFetcher(policy=_loopback_only, max_bytes=100_000).fetch(f"{image_server}/unsized", "source_image")
+        UrlFetcher(policy=loopback_only, max_bytes=100_000).fetch(f"{image_server}/unsized", "source_image")
     assert (raised.value.status, raised.value.body.code) == (413, "payload_too_large")
     assert raised.value.body.details == {"parameter": "source_image", "limit_bytes": 100_000}
 
 
 def test_http_errors_and_redirect_loops_are_invalid_parameter(image_server: str) -> None:
     _Images.routes = {"/loop": (302, {"Location": "/loop"}, b"")}
-    fetcher = UrlFetcher(policy=_loopback_only)
+    fetcher = UrlFetcher(policy=loopback_only)
     for path in ("/nothing-here", "/loop"):
         with pytest.raises(ApiError) as raised:
             fetcher.fetch(f"{image_server}{path}", "source_image")
@@ -187,16 +181,11 @@ class _Trickle(BaseHTTPRequestHandler):
 
 
 def test_a_server_trickling_bytes_is_cut_off_at_the_deadline() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(_Trickle) as base_url:
         started = time.monotonic()
         with pytest.raises(ApiError) as raised:
-            UrlFetcher(policy=_loopback_only, timeout_seconds=1.0).fetch(
-                f"http://127.0.0.1:{server.server_address[1]}/slow.jpg", "source_image"
+            UrlFetcher(policy=loopback_only, timeout_seconds=1.0).fetch(
+                f"{base_url}/slow.jpg", "source_image"
             )
         assert time.monotonic() - started < 3.0
         assert raised.value.body.details == {"parameter": "source_image"}
-    finally:
-        server.shutdown()
