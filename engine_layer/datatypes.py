@@ -37,6 +37,10 @@ class DecodedImage:
     format: str  # "JPEG" | "PNG" | "WEBP"
     alpha: np.ndarray | None = None  # HxW uint8 when the source had transparency
     icc_profile: bytes | None = None
+    # JPEG sources: their own quantisation tables (natural order, oriented like `pixels`) and chroma
+    # subsampling (Pillow's 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0), so the result is re-encoded as the scene was.
+    jpeg_qtables: list[list[int]] | None = None
+    jpeg_subsampling: int | None = None
 
 
 @dataclass

@@ -3,6 +3,11 @@
 `sniff` looks at the header alone, so an oversized or foreign file is refused before a pixel is decoded.
 `decode_image` gives BGR uint8 pixels with EXIF orientation applied, whatever the source's mode (grayscale,
 palette, RGBA, CMYK JPEG, 16-bit PNG); alpha is kept apart so a PNG result keeps its transparency.
+`encode_image` writes a result so that what the swap did not touch loses nothing more: a JPEG scene is
+re-encoded with its own quantisation tables and chroma subsampling (re-quantising with the same tables
+nearly reproduces the decoded pixels, where new q95 tables shift every block); PNG and WebP results are
+lossless, so every pixel outside the face keeps its exact value (a lossy WebP source too: its decoded
+pixels are kept exactly, at the price of a larger file).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from engine_layer.datatypes import DecodedImage
 from engine_layer.errors import InvalidImage
@@ -22,8 +27,11 @@ FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
 CONTENT_TYPES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000
-JPEG_QUALITY = 95
-WEBP_QUALITY = 95
+JPEG_QUALITY = 95  # only for a JPEG scene whose tables could not be read
+# Pillow's subsampling codes that libjpeg can write again; others (e.g. 4:4:0 from a rotated 4:2:2) use 4:4:4.
+_SUBSAMPLINGS = (0, 1, 2)
+# EXIF orientations that swap the axes (transpose, rotate 90/270, transverse): block frequencies swap too.
+_TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
 
 # Pillow names some files by their container; each is a JPEG/PNG/WebP to us (MPO: a phone's JPEG with a
 # second, preview or depth, picture appended).
@@ -78,6 +86,7 @@ def decode_image(data: bytes, field: str) -> DecodedImage:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
             image.load()
             icc = image.info.get("icc_profile")
+            qtables, subsampling = _jpeg_settings(image) if info.format == "JPEG" else (None, None)
             upright = _upright(image)
             rgb, alpha, icc = _to_rgb(upright, icc)
     except _READ_ERRORS as exc:
@@ -87,6 +96,8 @@ def decode_image(data: bytes, field: str) -> DecodedImage:
         format=info.format,
         alpha=alpha,
         icc_profile=icc,
+        jpeg_qtables=qtables,
+        jpeg_subsampling=subsampling,
     )
 
 
@@ -101,14 +112,45 @@ def encode_image(scene: DecodedImage, pixels: np.ndarray) -> bytes:
     if scene.icc_profile:
         options["icc_profile"] = scene.icc_profile
     if scene.format == "JPEG":
-        options.update(quality=JPEG_QUALITY, subsampling=0)
+        options.update(_jpeg_options(scene))
     elif scene.format == "WEBP":
-        options.update(quality=WEBP_QUALITY, exact=True)
+        options.update(lossless=True, quality=100, method=4, exact=True)
     else:
         options.update(compress_level=6)
     out = io.BytesIO()
     image.save(out, format=scene.format, **options)
     return out.getvalue()
+
+
+def _jpeg_options(scene: DecodedImage) -> dict[str, object]:
+    """The scene's own tables and subsampling (Pillow's quality="keep" needs the open source file; these
+    are what it would read from it). Without them: q95 4:4:4."""
+    if not scene.jpeg_qtables:
+        return {"quality": JPEG_QUALITY, "subsampling": 0}
+    tables = [list(t) for t in scene.jpeg_qtables[:2]]
+    if len(tables) == 1:  # a greyscale scene has no chroma table; its luma table serves (finer than needed)
+        tables.append(tables[0])
+    subsampling = scene.jpeg_subsampling if scene.jpeg_subsampling in _SUBSAMPLINGS else 0
+    return {"qtables": tables, "subsampling": subsampling}
+
+
+def _jpeg_settings(image: Image.Image) -> tuple[list[list[int]] | None, int | None]:
+    """(quantisation tables in natural order, Pillow subsampling code) of an open JPEG, as `pixels` will
+    be oriented: an EXIF transpose swaps horizontal and vertical frequencies, so the tables are
+    transposed, and 4:2:2 would turn into 4:4:0, which libjpeg via Pillow cannot write (-1: 4:4:4)."""
+    try:
+        raw = getattr(image, "quantization", None) or {}
+        tables = [list(raw[k]) for k in sorted(raw)]
+        subsampling = JpegImagePlugin.get_sampling(image)
+        orientation = image.getexif().get(0x0112, 1)
+    except _READ_ERRORS:
+        return None, None
+    if not tables or any(len(t) != 64 for t in tables):
+        return None, None
+    if orientation in _TRANSPOSING_ORIENTATIONS:
+        tables = [np.asarray(t).reshape(8, 8).T.ravel().tolist() for t in tables]
+        subsampling = subsampling if subsampling in (0, 2) else -1
+    return tables, subsampling
 
 
 def _upright(image: Image.Image) -> Image.Image:
