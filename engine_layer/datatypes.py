@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,6 +49,8 @@ class SwapResult:
     content_type: str  # image/jpeg, image/png, image/webp
     format: str
     engine: dict[str, str] = field(default_factory=dict)  # {"tier", "detector", "swapper", "restorer"}
+    # engine_layer.quality's report: {"warnings": [...], "faces": [per swapped face]}; None if unmeasured.
+    quality: dict[str, Any] | None = None
 
 
 class SourceIdentity(Protocol):

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from engine_layer import manifest
+from engine_layer import manifest, quality
 from engine_layer.datatypes import DecodedImage, Face, Restorer, Swapper, SwapResult
 from engine_layer.decode import CONTENT_TYPES, decode_image, encode_image
 from engine_layer.detection import ScrfdDetector
@@ -121,6 +121,7 @@ class Engine:
             content_type=CONTENT_TYPES[scene.image.format],
             format=scene.image.format,
             engine={**self.describe(), "restorer": self.restorer.name if enhance else NO_RESTORER},
+            quality=_quality_report(inputs, scene, plan, identities),
         )
 
     def _input(self, field: str, images: Mapping[str, bytes], expected: int) -> _Input:
@@ -154,6 +155,41 @@ def _plan(
     scene = inputs["srcimage"]  # swapfacesameimage: the two faces trade identities
     left, right = scene.faces
     return [(left, (scene.image.pixels, right)), (right, (scene.image.pixels, left))]
+
+
+def _quality_report(
+    inputs: Mapping[str, _Input], scene: _Input, plan: list[_Swap], identities: list[object]
+) -> dict | None:
+    """engine_layer.quality's report on the swaps as planned; a fault in measuring never fails a swap."""
+    try:
+        swaps = []
+        for (target, (source_pixels, source)), identity in zip(plan, identities, strict=True):
+            source_field, source_index = _located(source, inputs)
+            swaps.append(
+                quality.SwapInputs(
+                    target_index=_located(target, {scene.field: scene})[1],
+                    target_image=scene.image.pixels,
+                    target=target,
+                    source_field=source_field,
+                    source_index=source_index,
+                    source_image=source_pixels,
+                    source=source,
+                    identity=identity,
+                )
+            )
+        return quality.report(swaps)
+    except Exception:
+        logger.exception("quality report failed; the result goes out without it")
+        return None
+
+
+def _located(face: Face, inputs: Mapping[str, _Input]) -> tuple[str, int]:
+    """(input field, index in its contract order) of a face the plan took from `inputs`."""
+    for field, given in inputs.items():
+        for index, candidate in enumerate(given.faces):
+            if candidate is face:
+                return field, index
+    raise LookupError("a planned face is not among the inputs' faces")
 
 
 def _checked_index(swap_index: Sequence[int] | None, sources: int, targets: int) -> tuple[int, ...]:

@@ -54,6 +54,7 @@ class Task(BaseModel):
     result_key: str | None = None
     result_content_type: str | None = None
     engine: dict[str, str] | None = None
+    quality: dict[str, Any] | None = None  # engine_layer.quality's report on a completed task
     error: ErrorBody | None = None
     expires_at: int  # epoch seconds: DynamoDB TTL
 
@@ -94,6 +95,7 @@ class TaskView(BaseModel):
     image_url: str | None = None
     expires_at: datetime | None = None  # when image_url stops working
     engine: dict[str, str] | None = None
+    quality: dict[str, Any] | None = None  # measures and warnings per swapped face (README: API)
     error: ErrorBody | None = None
 
     @classmethod
@@ -107,6 +109,7 @@ class TaskView(BaseModel):
             image_url=image_url,
             expires_at=url_expires_at,
             engine=task.engine,
+            quality=task.quality,
             error=task.error,
         )
 

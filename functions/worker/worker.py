@@ -233,6 +233,7 @@ class Worker:
                 result_key=key,
                 content_type=result.content_type,
                 engine={k: str(v) for k, v in result.engine.items()},
+                quality=result.quality,
             )
         except TaskConflict:
             # Another worker re-took the task after our lease lapsed; it owns the message now.

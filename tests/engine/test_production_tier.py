@@ -459,6 +459,11 @@ def test_engine_basicswap_on_the_production_parts(
     np.testing.assert_allclose(_patch_mean(swapped, target_face.kps[2]), expected, atol=4.0)
     changed = _changed(scene, swapped)
     assert not changed[_outside(_grown_box(target_face, 0.75, scene.shape), scene.shape)].any()
+    # The quality report needs no offline part: the production tier carries it too.
+    assert result.quality is not None
+    (measured,) = result.quality["faces"]
+    assert measured["source"]["detection_score"] == pytest.approx(source_face.score, abs=1e-3)
+    assert measured["target"]["detection_score"] == pytest.approx(target_face.score, abs=1e-3)
 
 
 def test_engine_same_image_swap_reads_both_identities_first(

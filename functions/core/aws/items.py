@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -21,4 +22,16 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]
+    return value
+
+
+def dynamo_numbers(value: Any) -> Any:
+    """JSON-like data with every float as a Decimal (boto3's resource API refuses floats); floats are
+    written through their shortest repr, so 0.815 is stored as 0.815 and read back as 0.815."""
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: dynamo_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [dynamo_numbers(v) for v in value]
     return value

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import condition_failed
+from functions.core.aws.items import condition_failed, dynamo_numbers
 from functions.core.errors import ErrorBody
 from functions.core.tasks import Task, TaskStatus, utc_now
 
@@ -73,21 +73,27 @@ class TaskTable:
         self._update_owned(task_id, worker_id, "SET lease_expires_at = :ended", {":ended": 0})
 
     def complete(
-        self, task_id: str, worker_id: str, *, result_key: str, content_type: str, engine: dict[str, str]
+        self,
+        task_id: str,
+        worker_id: str,
+        *,
+        result_key: str,
+        content_type: str,
+        engine: dict[str, str],
+        quality: dict[str, Any] | None = None,
     ) -> None:
-        self._update_owned(
-            task_id,
-            worker_id,
-            "SET #s = :completed, result_key = :key, result_content_type = :ct, engine = :engine, "
-            "updated_at = :now REMOVE lease_expires_at",
-            {
-                ":completed": TaskStatus.COMPLETED.value,
-                ":key": result_key,
-                ":ct": content_type,
-                ":engine": engine,
-                ":now": utc_now().isoformat(),
-            },
-        )
+        values: dict[str, Any] = {
+            ":completed": TaskStatus.COMPLETED.value,
+            ":key": result_key,
+            ":ct": content_type,
+            ":engine": engine,
+            ":now": utc_now().isoformat(),
+        }
+        update = "SET #s = :completed, result_key = :key, result_content_type = :ct, engine = :engine, "
+        if quality is not None:
+            update += "quality = :quality, "
+            values[":quality"] = dynamo_numbers(quality)
+        self._update_owned(task_id, worker_id, update + "updated_at = :now REMOVE lease_expires_at", values)
 
     def fail(self, task_id: str, error: ErrorBody, worker_id: str | None = None) -> bool:
         """Mark a task failed unless it already finished. With worker_id, only if that worker holds it.

@@ -77,6 +77,7 @@ def submit(settings: Settings, tasks: TaskTable, queue: TaskQueue, media: MediaS
         swap_index: tuple[int, int] | None = None,
         enhance: bool = False,
         content_type: str = "image/jpeg",
+        key_id: str = "key_worker_tests",
     ) -> Task:
         task_id = new_task_id()
         inputs = {field: input_key(task_id, field) for field in images}
@@ -84,7 +85,7 @@ def submit(settings: Settings, tasks: TaskTable, queue: TaskQueue, media: MediaS
             media.put(inputs[field], data, content_type)
         task = Task.new(
             task_id=task_id,
-            key_id="key_worker_tests",
+            key_id=key_id,
             operation=operation,
             inputs=inputs,
             ttl_days=settings.task_ttl_days,
