@@ -41,6 +41,7 @@ class DecodedImage:
     # subsampling (Pillow's 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0), so the result is re-encoded as the scene was.
     jpeg_qtables: list[list[int]] | None = None
     jpeg_subsampling: int | None = None
+    webp_lossless: bool = False  # a WebP source stored losslessly (VP8L): its result is lossless too
 
 
 @dataclass

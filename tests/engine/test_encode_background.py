@@ -84,15 +84,34 @@ def test_greyscale_jpeg_scene_gets_a_colour_result_with_its_table() -> None:
             assert written.quantization[0] == original.quantization[0]
 
 
-@pytest.mark.parametrize("lossless_source", [False, True], ids=["lossy-webp", "lossless-webp"])
-def test_webp_result_is_lossless_whatever_the_source(lossless_source: bool) -> None:
-    options = {"lossless": True} if lossless_source else {"quality": 80}
-    scene = decode_image(encode(textured(), "WEBP", **options), "targetimage")
+def test_lossless_webp_scene_gives_a_lossless_result() -> None:
+    scene = decode_image(encode(textured(), "WEBP", lossless=True), "targetimage")
+    assert scene.webp_lossless
     pixels = scene.pixels.copy()
     pixels[40:60, 50:90] = 128  # the swapped face
     written = decode_image(encode_image(scene, pixels), "x")
-    assert written.format == "WEBP"
+    assert written.format == "WEBP" and written.webp_lossless
     assert np.array_equal(written.pixels, pixels)
+
+
+def test_lossy_webp_scene_stays_lossy_at_q95() -> None:
+    """A lossy scene was never lossless: kept exactly, its pixels would make a far larger file."""
+    source = encode(textured(), "WEBP", quality=80)
+    scene = decode_image(source, "targetimage")
+    assert not scene.webp_lossless
+    result = encode_image(scene, scene.pixels)
+    written = decode_image(result, "x")
+    assert not written.webp_lossless
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(scene.pixels[..., ::-1])).save(out, "WEBP", quality=95)
+    plain = decode_image(out.getvalue(), "x").pixels
+    assert psnr(written.pixels, scene.pixels) >= psnr(plain, scene.pixels) - 0.01
+
+
+def test_webp_with_alpha_is_read_as_lossy_or_lossless_as_stored() -> None:
+    rgba = textured().convert("RGBA")
+    assert decode_image(encode(rgba, "WEBP", lossless=True), "x").webp_lossless
+    assert not decode_image(encode(rgba, "WEBP", quality=80), "x").webp_lossless  # VP8X + ALPH + VP8
 
 
 def test_png_result_is_lossless() -> None:
