@@ -1,20 +1,29 @@
-"""Swap quality of the offline tier (`make eval`): identity, untouched background, natural colour.
+"""Swap quality of the offline tier (`make eval`): identity, untouched background, natural colour,
+seams, and a hard set of edited photos.
 
     python -m benchmarks.eval_quality [--photos ../shared/faces] [--model-dir .models] [--out eval-results]
+                                      [--quick]
 
 Every face in the photos is swapped onto every face of another person (people told apart by dlib's
-128-D descriptor: distance > 0.6), with the engine's own detector, landmarker and ClassicSwapper.
+128-D descriptor: distance > 0.6), with the engine's own detector and swapper (Engine.load, offline).
 Per swap:
 - identity: dlib descriptor distance of the result's face to the source face and to the target face.
   Goal: nearer the source (the swapper never uses this descriptor, so it is an independent judge).
 - background: PSNR against the scene outside the target face's dilated mask, after the result is
-  JPEG-encoded (quality 95), next to the PSNR of a JPEG re-encode of the untouched scene alone.
-  Goal: no worse than the re-encode. `changed` counts pixels outside that mask that differ before encoding.
+  encoded the way the engine encodes it (encode_image: a JPEG scene's own tables and subsampling),
+  next to the PSNR of a plain q95 JPEG re-encode of the untouched scene. Goal: no worse than the
+  re-encode. `changed` counts pixels outside that mask that differ before encoding (goal 0).
 - colour: CIE76 difference between the mean Lab colour of the face's skin in the result and in the
   scene (L 0..100). Goal: <= 20 (a washed-out or off-tone face fails). Beside it, `dLab local`: the
   same difference pixel by pixel after smoothing both faces' skin (shown, no goal of its own).
-A contact sheet (source | target | result per swap) is written to --out/contact_sheet.png, the table
-to --out/quality.md. Exit status 1 when any goal fails, 0 when all hold or the photos are absent.
+- seam: gradient of (result - scene) across the boundary of what the swap changed, relative to the
+  scene's own gradient there (benchmarks.hard_edits.seam_score). Goal: <= 0.5.
+Then the hard set (benchmarks.hard_set): each source face with hard light, colour casts and an
+occluder, and its target with an occluder, in grey, tilted, small and as a tight crop.
+Contact sheets: --out/contact_sheet.png (source | target | result | brow line and jaw, per swap) and
+--out/hard_sheet.png (each hard case beside its clean twin); the tables go to --out/quality.md.
+Exit status 1 when any goal fails, 0 when all hold or the photos are absent. --quick: three source
+faces, one target each, for a run of about a minute.
 """
 
 from __future__ import annotations
@@ -26,35 +35,38 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
-import dlib
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from engine_layer.datatypes import Face
-from engine_layer.detection import ScrfdDetector
+from benchmarks import hard_edits
+from benchmarks.eval_common import (
+    SAME_PERSON,
+    Judge,
+    PhotoFace,
+    brow_and_jaw,
+    caption,
+    contact_sheet,
+    crop,
+    load_photo_bytes,
+)
+from benchmarks.hard_set import SEAM_GOAL, HardFigure, HardSet
+from engine_layer.datatypes import DecodedImage
+from engine_layer.decode import decode_image, encode_image
+from engine_layer.engine import Engine
 from engine_layer.landmarks import DlibLandmarker
-from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import smooth_over, to_lab
 from engine_layer.offline.geometry import extended_landmarks, face_size
 from engine_layer.offline.masks import outline_points, skin_mask
 
 ROOT = Path(__file__).resolve().parents[1]
-SAME_PERSON = 0.6  # dlib's own threshold for its 128-D descriptor
 LAB_GOAL = 20.0
 JPEG_QUALITY = 95
-TILE = 176
-
-
-@dataclass(frozen=True)
-class PhotoFace:
-    photo: str
-    index: int
-    image: np.ndarray
-    face: Face
-    descriptor: np.ndarray
+QUICK_SOURCES = 3
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class SwapScore:
     changed_outside: int
     lab_difference: float
     local_lab_difference: float
+    seam: float
     seconds: float
 
     @property
@@ -82,41 +95,25 @@ class SwapScore:
     def colour_ok(self) -> bool:
         return self.lab_difference <= LAB_GOAL
 
+    @property
+    def seam_ok(self) -> bool:
+        return self.seam <= SEAM_GOAL
 
-class Judge:
-    """dlib's face descriptor, used only to judge: the swapper never sees it."""
-
-    def __init__(self, model_dir: Path, landmarker: DlibLandmarker) -> None:
-        self._recogniser = dlib.face_recognition_model_v1(
-            str(model_dir / "dlib_face_recognition_resnet_model_v1.dat")
-        )
-        self._landmarker = landmarker
-
-    def descriptor(self, image: np.ndarray, face: Face) -> np.ndarray:
-        points = self._landmarker.landmarks(image, face)
-        x1, y1, x2, y2 = (round(float(v)) for v in face.bbox)
-        shape = dlib.full_object_detection(
-            dlib.rectangle(x1, y1, x2, y2), [dlib.point(round(float(x)), round(float(y))) for x, y in points]
-        )
-        rgb = np.ascontiguousarray(image[..., ::-1])
-        return np.asarray(self._recogniser.compute_face_descriptor(rgb, shape), dtype=np.float64)
+    @property
+    def ok(self) -> bool:
+        return self.identity_ok and self.background_ok and self.colour_ok and self.seam_ok
 
 
-def load_photo(path: Path) -> np.ndarray:
-    with Image.open(path) as opened:
-        rgb = ImageOps.exif_transpose(opened).convert("RGB")
-    return np.ascontiguousarray(np.asarray(rgb)[..., ::-1])
-
-
-def jpeg_round_trip(image: np.ndarray) -> np.ndarray:
+def plain_reencode(image: np.ndarray) -> np.ndarray:
+    """The baseline: the scene saved as a plain Pillow JPEG at q95 and read back."""
     buffer = io.BytesIO()
-    Image.fromarray(image[..., ::-1]).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    Image.fromarray(np.ascontiguousarray(image[..., ::-1])).save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return load_photo_bytes(buffer.getvalue())
 
 
-def load_photo_bytes(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as opened:
-        return np.ascontiguousarray(np.asarray(opened.convert("RGB"))[..., ::-1])
+def engine_round_trip(scene: DecodedImage, pixels: np.ndarray) -> np.ndarray:
+    """The result as a customer gets it: encoded by the engine in the scene's format, read back."""
+    return load_photo_bytes(encode_image(scene, pixels))
 
 
 def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
@@ -163,62 +160,103 @@ def local_lab_difference(a: np.ndarray, b: np.ndarray, skin: np.ndarray, size: f
     return float(np.linalg.norm(smooth_a - smooth_b, axis=2)[weights > 0].mean())
 
 
-def collect_faces(photos: Sequence[Path], detector: ScrfdDetector, judge: Judge) -> list[PhotoFace]:
-    faces = []
-    for path in photos:
-        image = load_photo(path)
-        for index, face in enumerate(detector.detect(image)):
-            faces.append(PhotoFace(path.name, index, image, face, judge.descriptor(image, face)))
-    return faces
+def collect_faces(photos: dict[str, DecodedImage], engine: Engine, judge: Judge) -> list[PhotoFace]:
+    found = [
+        (name, index, face)
+        for name, decoded in photos.items()
+        for index, face in enumerate(engine.detect(name, decoded))
+    ]
+    per_photo = {name: sum(f[0] == name for f in found) for name in photos}
+    return [
+        PhotoFace(
+            name,
+            index,
+            photos[name].pixels,
+            face,
+            judge.descriptor(photos[name].pixels, face),
+            label=name if per_photo[name] == 1 else f"{name}#{index}",
+        )
+        for name, index, face in found
+    ]
 
 
-def label(face: PhotoFace, total: dict[str, int]) -> str:
-    return face.photo if total[face.photo] == 1 else f"{face.photo}#{face.index}"
+def different_people(faces: list[PhotoFace]) -> list[tuple[PhotoFace, PhotoFace]]:
+    return [
+        (source, target)
+        for source in faces
+        for target in faces
+        if np.linalg.norm(source.descriptor - target.descriptor) > SAME_PERSON
+    ]
 
 
-def crop(image: np.ndarray, face: Face) -> np.ndarray:
-    x1, y1, x2, y2 = (float(v) for v in face.bbox)
-    centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
-    half = int(max(x2 - x1, y2 - y1) * 0.7)
-    padded = cv2.copyMakeBorder(image, half, half, half, half, cv2.BORDER_CONSTANT)
-    top, left = int(centre_y), int(centre_x)
-    return cv2.resize(padded[top : top + 2 * half, left : left + 2 * half], (TILE, TILE), cv2.INTER_AREA)
+def hard_pairs(pairs: list[tuple[PhotoFace, PhotoFace]]) -> list[tuple[PhotoFace, PhotoFace]]:
+    """Each source face once, onto the first face of another person (the pair table's first pair)."""
+    chosen: dict[str, tuple[PhotoFace, PhotoFace]] = {}
+    for source, target in pairs:
+        chosen.setdefault(source.label, (source, target))
+    return list(chosen.values())
 
 
-def sheet_cell(source: PhotoFace, target: PhotoFace, result: np.ndarray, score: SwapScore) -> np.ndarray:
-    tiles = np.hstack(
-        [crop(source.image, source.face), crop(target.image, target.face), crop(result, target.face)]
+def score_swap(
+    engine: Engine, landmarker: DlibLandmarker, judge: Judge, scene: DecodedImage, reencoded: np.ndarray,
+    source: PhotoFace, target: PhotoFace,
+) -> tuple[SwapScore, np.ndarray]:  # fmt: skip
+    started = time.perf_counter()
+    swapper = engine.swapper
+    result = swapper.swap(target.image, target.face, swapper.source_identity(source.image, source.face))
+    seconds = time.perf_counter() - started
+    landmarks = landmarker.landmarks(target.image, target.face)
+    outside, skin = face_masks(target.image, landmarks)
+    descriptor = judge.descriptor(result, target.face)
+    score = SwapScore(
+        source=source.label,
+        target=target.label,
+        to_source=float(np.linalg.norm(descriptor - source.descriptor)),
+        to_target=float(np.linalg.norm(descriptor - target.descriptor)),
+        psnr_result=psnr(engine_round_trip(scene, result), target.image, outside),
+        psnr_reencode=psnr(reencoded, target.image, outside),
+        changed_outside=int(np.any(result != target.image, axis=2)[outside].sum()),
+        lab_difference=mean_lab_difference(result, target.image, skin),
+        local_lab_difference=local_lab_difference(result, target.image, skin, face_size(landmarks)),
+        seam=hard_edits.seam_score(result, target.image, face_size(landmarks)),
+        seconds=seconds,
     )
-    caption = np.full((40, tiles.shape[1], 3), 255, dtype=np.uint8)
-    ok = score.identity_ok and score.background_ok and score.colour_ok
-    colour = (0, 120, 0) if ok else (0, 0, 200)
+    return score, sheet_cell(source, target, result, landmarks, score)
+
+
+def sheet_cell(
+    source: PhotoFace, target: PhotoFace, result: np.ndarray, landmarks: np.ndarray, score: SwapScore
+) -> np.ndarray:
+    tiles = np.hstack(
+        [
+            crop(source.image, source.face),
+            crop(target.image, target.face),
+            crop(result, target.face),
+            brow_and_jaw(result, landmarks),
+        ]
+    )
     lines = [
         f"{score.source} -> {score.target}",
-        f"src {score.to_source:.2f} tgt {score.to_target:.2f} dLab {score.lab_difference:.1f}",
+        f"src {score.to_source:.2f} tgt {score.to_target:.2f} dLab {score.lab_difference:.1f} "
+        f"seam {score.seam:.2f}",
     ]
-    for row, text in enumerate(lines):
-        cv2.putText(caption, text, (4, 15 + 17 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
-    return np.vstack([tiles, caption])
+    return np.vstack([tiles, caption(lines, tiles.shape[1], score.ok)])
 
 
-def contact_sheet(cells: list[np.ndarray], columns: int = 3) -> np.ndarray:
-    blank = np.full_like(cells[0], 255)
-    padded = cells + [blank] * (-len(cells) % columns)
-    rows = [np.hstack(padded[i : i + columns]) for i in range(0, len(padded), columns)]
-    return np.vstack(rows)
+MARK = {True: "ok", False: "FAIL"}
 
 
 def table(scores: list[SwapScore]) -> str:
     columns = [
-        "source", "target", "d(src)", "d(tgt)", "id", "PSNR out", "PSNR re-enc", "changed", "bg",
-        "dLab", "dLab local", "colour", "s",
+        "source", "target", "d(src)", "d(tgt)", "id", "PSNR out", "PSNR q95", "changed", "bg",
+        "dLab", "dLab local", "colour", "seam", "seam ok", "s",
     ]  # fmt: skip
     header = "| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|\n"
-    mark = {True: "ok", False: "FAIL"}
     rows = [
-        f"| {s.source} | {s.target} | {s.to_source:.3f} | {s.to_target:.3f} | {mark[s.identity_ok]} | "
-        f"{s.psnr_result:.2f} | {s.psnr_reencode:.2f} | {s.changed_outside} | {mark[s.background_ok]} | "
-        f"{s.lab_difference:.1f} | {s.local_lab_difference:.1f} | {mark[s.colour_ok]} | {s.seconds:.2f} |"
+        f"| {s.source} | {s.target} | {s.to_source:.3f} | {s.to_target:.3f} | {MARK[s.identity_ok]} | "
+        f"{s.psnr_result:.2f} | {s.psnr_reencode:.2f} | {s.changed_outside} | {MARK[s.background_ok]} | "
+        f"{s.lab_difference:.1f} | {s.local_lab_difference:.1f} | {MARK[s.colour_ok]} | "
+        f"{s.seam:.2f} | {MARK[s.seam_ok]} | {s.seconds:.2f} |"
         for s in scores
     ]
     return header + "\n".join(rows) + "\n"
@@ -229,86 +267,130 @@ def summary(scores: list[SwapScore]) -> str:
     identity = sum(s.identity_ok for s in scores)
     background = sum(s.background_ok for s in scores)
     colour = sum(s.colour_ok for s in scores)
+    seams = sum(s.seam_ok for s in scores)
+    margin = min(s.psnr_result - s.psnr_reencode for s in scores)
     return (
         f"{count} swaps: nearer source {identity}/{count} "
         f"(mean d(src) {np.mean([s.to_source for s in scores]):.3f}, "
         f"d(tgt) {np.mean([s.to_target for s in scores]):.3f}); "
-        f"background no worse than re-encode {background}/{count}; "
+        f"background no worse than a q95 re-encode {background}/{count} (worst margin {margin:+.2f} dB); "
         f"mean Lab diff <= {LAB_GOAL:g} {colour}/{count} (max {max(s.lab_difference for s in scores):.1f}, "
         f"local max {max(s.local_lab_difference for s in scores):.1f}); "
+        f"seam <= {SEAM_GOAL:g} {seams}/{count} (mean {np.mean([s.seam for s in scores]):.2f}, "
+        f"max {max(s.seam for s in scores):.2f}); "
         f"mean swap time {np.mean([s.seconds for s in scores]):.2f}s"
     )
 
 
-def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path) -> int:
-    photos = sorted(p for p in photos_dir.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
-    detector = ScrfdDetector(model_dir / "scrfd.onnx", ["CPUExecutionProvider"])
+def hard_table(figures: list[HardFigure]) -> str:
+    columns = ["case", "source", "target", "measure", "value", "goal", "result", "seam", "seam ok", "note"]
+    header = "| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|\n"
+    rows = []
+    for f in figures:
+        value = "n/a" if f.value is None else f"{f.value:.3f}"
+        seam = "n/a" if f.seam is None else f"{f.seam:.2f}"
+        rows.append(
+            f"| {f.case} | {f.source} | {f.target} | {f.measure} | {value} | {f.goal} | {MARK[f.ok]} | "
+            f"{seam} | {MARK[f.seam_ok]} | {f.note} |"
+        )
+    return header + "\n".join(rows) + "\n"
+
+
+def hard_summary(figures: list[HardFigure]) -> str:
+    lines = []
+    for case in dict.fromkeys(f.case for f in figures):
+        these = [f for f in figures if f.case == case]
+        values = [f.value for f in these if f.value is not None]
+        missing = sum(f.value is None for f in these)
+        worst = min if these[0].goal.startswith(">") else max
+        spread = f"mean {np.mean(values):.3f}, worst {worst(values):.3f}" if values else "no values"
+        seams = [f.seam for f in these if f.seam is not None]
+        seam = f"; seam max {max(seams):.2f}" if seams else ""
+        lost = f"; {missing} without a result" if missing else ""
+        lines.append(
+            f"- {case}: {these[0].measure} {spread} (goal {these[0].goal}): "
+            f"{sum(f.ok for f in these)}/{len(these)} pass{seam}{lost}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def load_photos(photos_dir: Path) -> dict[str, DecodedImage]:
+    paths = sorted(p for p in photos_dir.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    return {path.name: decode_image(path.read_bytes(), path.name) for path in paths}
+
+
+def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = False) -> int:
+    started = time.perf_counter()
+    engine = Engine.load(model_dir, tier="offline", providers=["CPUExecutionProvider"])
     landmarker = DlibLandmarker(model_dir / "shape_predictor_68_face_landmarks.dat")
     judge = Judge(model_dir, landmarker)
-    swapper = ClassicSwapper(landmarker)
-    faces = collect_faces(photos, detector, judge)
-    per_photo = {p.name: sum(f.photo == p.name for f in faces) for p in photos}
+    photos = load_photos(photos_dir)
+    faces = collect_faces(photos, engine, judge)
+    pairs = different_people(faces)
+    chosen = hard_pairs(pairs)
+    if quick:
+        chosen = chosen[:QUICK_SOURCES]
+        pairs = chosen
+    if not pairs:
+        print(f"No pair of different people among the faces in {photos_dir}; nothing to evaluate.")
+        return 0
 
     scores: list[SwapScore] = []
     cells: list[np.ndarray] = []
-    reencoded: dict[str, np.ndarray] = {}
-    for source in faces:
-        for target in faces:
-            if np.linalg.norm(source.descriptor - target.descriptor) <= SAME_PERSON:
-                continue  # same person (or the same face): a swap proves nothing
-            started = time.perf_counter()
-            result = swapper.swap(
-                target.image, target.face, swapper.source_identity(source.image, source.face)
-            )
-            seconds = time.perf_counter() - started
-            landmarks = landmarker.landmarks(target.image, target.face)
-            outside, skin = face_masks(target.image, landmarks)
-            if target.photo not in reencoded:
-                reencoded[target.photo] = jpeg_round_trip(target.image)
-            descriptor = judge.descriptor(result, target.face)
-            score = SwapScore(
-                source=label(source, per_photo),
-                target=label(target, per_photo),
-                to_source=float(np.linalg.norm(descriptor - source.descriptor)),
-                to_target=float(np.linalg.norm(descriptor - target.descriptor)),
-                psnr_result=psnr(jpeg_round_trip(result), target.image, outside),
-                psnr_reencode=psnr(reencoded[target.photo], target.image, outside),
-                changed_outside=int(np.any(result != target.image, axis=2)[outside].sum()),
-                lab_difference=mean_lab_difference(result, target.image, skin),
-                local_lab_difference=local_lab_difference(result, target.image, skin, face_size(landmarks)),
-                seconds=seconds,
-            )
-            scores.append(score)
-            cells.append(sheet_cell(source, target, result, score))
-            print(f"  {score.source} -> {score.target}: d(src) {score.to_source:.3f}", end="")
-            print(f" d(tgt) {score.to_target:.3f}")
+    reencoded = {name: plain_reencode(decoded.pixels) for name, decoded in photos.items()}
+    for source, target in pairs:
+        score, cell = score_swap(
+            engine, landmarker, judge, photos[target.photo], reencoded[target.photo], source, target
+        )
+        scores.append(score)
+        cells.append(cell)
+        print(
+            f"  {score.source} -> {score.target}: d(src) {score.to_source:.3f} d(tgt) {score.to_target:.3f}"
+        )
 
-    if not scores:
-        print(f"No pair of different people among the faces in {photos_dir}; nothing to evaluate.")
-        return 0
+    figures = HardSet(engine.detector, landmarker, engine.swapper, judge).run(chosen)
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    sheet_path = out_dir / "contact_sheet.png"
-    cv2.imwrite(str(sheet_path), contact_sheet(cells))
-    report = table(scores) + "\n" + summary(scores) + "\n"
+    sheet_path, hard_path = out_dir / "contact_sheet.png", out_dir / "hard_sheet.png"
+    cv2.imwrite(str(sheet_path), contact_sheet(cells, columns=2))
+    hard_cells = [f.cell for f in figures if f.cell is not None]
+    if hard_cells:
+        cv2.imwrite(str(hard_path), contact_sheet(hard_cells, columns=2))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = (
+        f"# Swap quality ({stamp}, {engine.swapper.name}{', --quick' if quick else ''})\n\n"
+        f"## Pairs\n\n{table(scores)}\n{summary(scores)}\n\n"
+        f"## Hard set\n\n{hard_table(figures)}\n{hard_summary(figures)}"
+        f"\nRun time {time.perf_counter() - started:.0f} s.\n"
+    )
     (out_dir / "quality.md").write_text(report)
     print(report)
-    print(f"Contact sheet: {sheet_path}")
-    failed = [s for s in scores if not (s.identity_ok and s.background_ok and s.colour_ok)]
+    print(f"Contact sheets: {sheet_path}, {hard_path}")
+    failed = [s for s in scores if not s.ok] + [f for f in figures if not (f.ok and f.seam_ok)]
     return 1 if failed else 0
 
 
+def default_photos() -> Path:
+    """../shared/faces beside the checkout; from a worktree under wt/, the one beside wt/."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "faces").is_dir():
+            return base / "shared" / "faces"
+    return ROOT.parent / "shared" / "faces"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=Path, default=ROOT.parent / "shared" / "faces")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--photos", type=Path, default=default_photos())
     parser.add_argument(
         "--model-dir", type=Path, default=Path(os.environ.get("FACESWAP_MODEL_DIR", ROOT / ".models"))
     )
     parser.add_argument("--out", type=Path, default=ROOT / "eval-results")
+    parser.add_argument("--quick", action="store_true", help="three source faces, one target each")
     args = parser.parse_args(argv)
     if not args.photos.is_dir():
         print(f"Photos directory {args.photos} is absent: skipping the quality evaluation.")
         return 0
-    return evaluate(args.photos, args.model_dir, args.out)
+    return evaluate(args.photos, args.model_dir, args.out, quick=args.quick)
 
 
 if __name__ == "__main__":
