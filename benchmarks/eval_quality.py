@@ -338,10 +338,16 @@ def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = Fal
     scores: list[SwapScore] = []
     cells: list[np.ndarray] = []
     reencoded = {name: plain_reencode(decoded.pixels) for name, decoded in photos.items()}
+    refused: list[str] = []
     for source, target in pairs:
-        score, cell = score_swap(
-            engine, landmarker, judge, photos[target.photo], reencoded[target.photo], source, target
-        )
+        try:
+            score, cell = score_swap(
+                engine, landmarker, judge, photos[target.photo], reencoded[target.photo], source, target
+            )
+        except Exception as error:  # a refused swap is a finding of the eval, not a crash
+            refused.append(f"- {source.label} -> {target.label}: {type(error).__name__}: {error}")
+            print(refused[-1])
+            continue
         scores.append(score)
         cells.append(cell)
         print(
@@ -352,14 +358,17 @@ def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = Fal
 
     out_dir.mkdir(parents=True, exist_ok=True)
     sheet_path, hard_path = out_dir / "contact_sheet.png", out_dir / "hard_sheet.png"
-    cv2.imwrite(str(sheet_path), contact_sheet(cells, columns=2))
+    if cells:
+        cv2.imwrite(str(sheet_path), contact_sheet(cells, columns=2))
     hard_cells = [f.cell for f in figures if f.cell is not None]
     if hard_cells:
         cv2.imwrite(str(hard_path), contact_sheet(hard_cells, columns=2))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = (
         f"# Swap quality ({stamp}, {engine.swapper.name}{', --quick' if quick else ''})\n\n"
-        f"## Pairs\n\n{table(scores)}\n{summary(scores)}\n\n"
+        f"## Pairs\n\n{table(scores)}\n{summary(scores) if scores else 'No swap succeeded.'}\n"
+        + ("".join(f"{line}\n" for line in ["\nSwaps the engine refused:", *refused]) if refused else "")
+        + "\n"
         f"## Hard set\n\n{hard_table(figures)}\n{hard_summary(figures)}"
         f"\nRun time {time.perf_counter() - started:.0f} s.\n"
     )
@@ -367,7 +376,7 @@ def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = Fal
     print(report)
     print(f"Contact sheets: {sheet_path}, {hard_path}")
     failed = [s for s in scores if not s.ok] + [f for f in figures if not (f.ok and f.seam_ok)]
-    return 1 if failed else 0
+    return 1 if failed or refused else 0
 
 
 def default_photos() -> Path:
