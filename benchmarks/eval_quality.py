@@ -21,7 +21,7 @@ Per swap:
 Then the hard set (benchmarks.hard_set): each source face with hard light, colour casts and an
 occluder, and its target with an occluder, in grey, tilted, small and as a tight crop.
 Contact sheets: --out/contact_sheet.png (source | target | result | brow line and jaw, per swap) and
---out/hard_sheet.png (each hard case beside its clean twin); the tables go to --out/quality.md.
+--out/hard_sheet.jpg (each hard case beside its clean twin); the tables go to --out/quality.md.
 Exit status 1 when any goal fails, 0 when all hold or the photos are absent. --quick: three source
 faces, one target each, for a run of about a minute.
 """
@@ -357,12 +357,13 @@ def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = Fal
     figures = HardSet(engine.detector, landmarker, engine.swapper, judge).run(chosen)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    sheet_path, hard_path = out_dir / "contact_sheet.png", out_dir / "hard_sheet.png"
+    # The hard sheet holds a dozen rows per source: JPEG keeps it a few MB where PNG takes ~30 MB.
+    sheet_path, hard_path = out_dir / "contact_sheet.png", out_dir / "hard_sheet.jpg"
     if cells:
         cv2.imwrite(str(sheet_path), contact_sheet(cells, columns=2))
     hard_cells = [f.cell for f in figures if f.cell is not None]
     if hard_cells:
-        cv2.imwrite(str(hard_path), contact_sheet(hard_cells, columns=2))
+        cv2.imwrite(str(hard_path), contact_sheet(hard_cells, columns=2), [cv2.IMWRITE_JPEG_QUALITY, 92])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = (
         f"# Swap quality ({stamp}, {engine.swapper.name}{', --quick' if quick else ''})\n\n"
