@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     result_url_ttl_seconds: int = Field(3600, alias="RESULT_URL_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     task_ttl_days: int = Field(7, alias="TASK_TTL_DAYS", ge=1)
 
-    # Fetching images named by URL (JSON bodies)
-    url_fetch_timeout_seconds: float = Field(10.0, alias="URL_FETCH_TIMEOUT_SECONDS", gt=0)
+    # Fetching images named by URL (JSON bodies): one budget for every URL of a request, DNS included,
+    # kept well inside the API function's timeout.
+    url_fetch_timeout_seconds: float = Field(10.0, alias="URL_FETCH_TIMEOUT_SECONDS", gt=0, le=15)
+    # http:// and any port; only the local stack sets it (stages fetch https:// on 443 only).
+    url_fetch_allow_http: bool = Field(False, alias="URL_FETCH_ALLOW_HTTP")
 
     # Worker
     worker_poll_wait_seconds: int = Field(20, alias="WORKER_POLL_WAIT_SECONDS", ge=0, le=20)
