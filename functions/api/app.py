@@ -89,14 +89,9 @@ def task_status(task_id: str) -> Response:
 
 @app.get("/api/health")
 def health_check() -> Response:
-    missing = health.problems(get_settings())
-    if missing:
-        body = ErrorBody(
-            code=ErrorCode.SERVER_ERROR,
-            message="The service cannot take work right now.",
-            details={"unavailable": missing},
-        )
-        return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope())
+    if not health.ready(get_settings()):
+        body = ErrorBody(code=ErrorCode.SERVER_ERROR, message="The service cannot take work right now.")
+        return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope(), {"Retry-After": "30"})
     return _json(HTTPStatus.OK, {"success": True, "status": "ok"})
 
 
