@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     worker_engine_timeout_seconds: float = Field(600.0, alias="WORKER_ENGINE_TIMEOUT_SECONDS", gt=0)
 
     # Keys
-    key_cache_ttl_seconds: float = Field(5.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=60)
+    # How long a warm function may keep using a key record it looked up: the bound on how late a
+    # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
+    key_cache_ttl_seconds: float = Field(1.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=1)
 
 
 @lru_cache(maxsize=1)
