@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Results and task records
     result_url_ttl_seconds: int = Field(3600, alias="RESULT_URL_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     task_ttl_days: int = Field(7, alias="TASK_TTL_DAYS", ge=1)
+    # The bucket's lifecycle rule (template RetentionDays) deletes inputs and results after this many days;
+    # status stops handing out links to results past it (result_expired) instead of links that 403.
+    media_retention_days: int = Field(1, alias="MEDIA_RETENTION_DAYS", ge=1)
 
     # Fetching images named by URL (JSON bodies): one budget for every URL of a request, DNS included,
     # kept well inside the API function's timeout.
