@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # An engine call running longer is a wedged device: give the task back and exit to be replaced.
     worker_engine_timeout_seconds: float = Field(600.0, alias="WORKER_ENGINE_TIMEOUT_SECONDS", gt=0)
 
+    # The origin browsers may call the API from (template CorsAllowOrigin; gateway responses use it too).
+    cors_allow_origin: str = Field("*", alias="CORS_ALLOW_ORIGIN", min_length=1)
+
     # Keys
     # How long a warm function may keep using a key record it looked up: the bound on how late a
     # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
