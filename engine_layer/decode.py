@@ -23,6 +23,7 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from engine_layer.datatypes import DecodedImage
 from engine_layer.errors import InvalidImage
+from engine_layer.jpeg_scans import MAX_JPEG_SCANS, count_scans
 
 FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
 CONTENT_TYPES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -80,6 +81,9 @@ def sniff(data: bytes, field: str) -> ImageInfo:
         raise InvalidImage(
             f"{field} has {info.width * info.height} pixels; at most {MAX_PIXELS} are accepted.", image=field
         )
+    if info.format == "JPEG" and count_scans(data) > MAX_JPEG_SCANS:
+        # Each progressive scan is a pass over the whole image: thousands of them are a decompression bomb.
+        raise InvalidImage(f"{field} has more than {MAX_JPEG_SCANS} JPEG scans.", image=field)
     return info
 
 

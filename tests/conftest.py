@@ -1,5 +1,7 @@
 """Shared fixtures: one moto server (real HTTP, real AWS wire protocol) per test session, with the
-bucket, queues and tables created from template.yaml."""
+bucket, queues and tables created from template.yaml; and the IAM check every test passes through:
+each AWS call the API function, the DLQ function or the worker makes must be one the template's role
+for that process allows (tests/aws_calls.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from functions.core.aws import clients
 from functions.core.settings import Settings, get_settings
 from infra.local.moto_server import LOCAL_CREDENTIALS, start_moto
 from infra.local.resources import create_resources
+from tests.aws_calls import RECORDER
+
+RECORDER.install()
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +43,13 @@ def aws_env() -> Iterator[dict[str, str]]:
 @pytest.fixture()
 def settings(aws_env: dict[str, str]) -> Settings:
     return get_settings()
+
+
+@pytest.fixture(autouse=True)
+def aws_calls_allowed_by_the_template() -> Iterator[None]:
+    """Fail the test if the code made an AWS call its process's role in template.yaml does not allow."""
+    first = len(RECORDER.calls)
+    yield
+    refused = RECORDER.refused(RECORDER.calls[first:])
+    if refused:
+        pytest.fail("AWS calls the template's IAM roles do not allow:\n  " + "\n  ".join(refused))

@@ -16,16 +16,24 @@ from functions.api import health, status, submission
 from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, current_key, rate_limit_headers
 from functions.api.request_body import event_body_bytes, parse_inputs
 from functions.core.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
-from functions.core.settings import get_settings
+from functions.core.settings import Settings, get_settings
 
 logger = Logger(service="faceswap-api")
 metrics = Metrics(namespace="FaceSwap", service="faceswap-api")
 
 _EXPOSED = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
-app = APIGatewayRestResolver(
-    cors=CORSConfig(allow_origin="*", allow_headers=["X-Api-Key", "Content-Type"], expose_headers=_EXPOSED),
-    strip_prefixes=None,
-)
+
+
+def cors_config(settings: Settings) -> CORSConfig:
+    """CORS for the function's own answers: the stage's CorsAllowOrigin, as the gateway responses."""
+    return CORSConfig(
+        allow_origin=settings.cors_allow_origin,
+        allow_headers=["X-Api-Key", "Content-Type"],
+        expose_headers=_EXPOSED,
+    )
+
+
+app = APIGatewayRestResolver(cors=cors_config(get_settings()), strip_prefixes=None)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -89,14 +97,9 @@ def task_status(task_id: str) -> Response:
 
 @app.get("/api/health")
 def health_check() -> Response:
-    missing = health.problems(get_settings())
-    if missing:
-        body = ErrorBody(
-            code=ErrorCode.SERVER_ERROR,
-            message="The service cannot take work right now.",
-            details={"unavailable": missing},
-        )
-        return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope())
+    if not health.ready(get_settings()):
+        body = ErrorBody(code=ErrorCode.SERVER_ERROR, message="The service cannot take work right now.")
+        return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope(), {"Retry-After": "30"})
     return _json(HTTPStatus.OK, {"success": True, "status": "ok"})
 
 

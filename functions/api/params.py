@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from functions.core.errors import ApiError, ErrorCode, invalid_parameter
 
-_PAIR = r"\s*(-?\d+)\s*,\s*(-?\d+)\s*"
 # a,b  (a,b)  [a,b] — brackets must match.
-_SWAP_INDEX = re.compile(rf"^\s*(?:{_PAIR}|\({_PAIR}\)|\[{_PAIR}\])\s*$")
+_BRACKETS = {"(": ")", "[": "]"}
+# More digits than any face index needs; longer numbers are refused before int() sees them (which would
+# otherwise spend quadratic time, or raise past Python's 4,300-digit limit).
+_MAX_INDEX_DIGITS = 6
 # The highest 0-based face index a two-face operation has.
 _TWO_FACES_MAX_INDEX = 1
 
@@ -34,9 +34,8 @@ def parse_swap_index(value: object) -> tuple[int, int] | None:
         return None
     if isinstance(value, list | tuple) and len(value) == 2 and all(_is_int(v) for v in value):
         pair = (int(value[0]), int(value[1]))
-    elif isinstance(value, str) and (match := _SWAP_INDEX.match(value)):
-        numbers = [int(g) for g in match.groups() if g is not None]
-        pair = (numbers[0], numbers[1])
+    elif isinstance(value, str) and (parsed := _pair_of(value)) is not None:
+        pair = parsed
     else:
         raise invalid_parameter("swap_index", "swap_index must be two indexes such as '0,1' or '2,1'.")
     if set(pair) == {0, 1}:
@@ -50,6 +49,33 @@ def parse_swap_index(value: object) -> tuple[int, int] | None:
             {"parameter": "swap_index", "max_index": _TWO_FACES_MAX_INDEX},
         )
     raise invalid_parameter("swap_index", "swap_index must be a permutation of 0,1 (or 1,2).")
+
+
+def _pair_of(text: str) -> tuple[int, int] | None:
+    """`a,b`, `(a,b)` or `[a,b]` with optional whitespace around each part; None when it is not that.
+
+    One pass of strip/split over the text (no regex, so no backtracking): linear in the length."""
+    text = text.strip()
+    if text[:1] in _BRACKETS:
+        if text[-1:] != _BRACKETS[text[0]]:
+            return None
+        text = text[1:-1]
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    numbers = [_index_of(part) for part in parts]
+    if numbers[0] is None or numbers[1] is None:
+        return None
+    return numbers[0], numbers[1]
+
+
+def _index_of(text: str) -> int | None:
+    text = text.strip()
+    digits = text.removeprefix("-")
+    # ASCII digits only: int() would also take "١" or "1_0".
+    if not digits or len(digits) > _MAX_INDEX_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(text)
 
 
 def _is_int(value: object) -> bool:

@@ -66,7 +66,10 @@ def event_body_bytes(body: str | None, is_base64: bool) -> bytes:
             {"limit_bytes": MAX_EVENT_BODY_BYTES},
         )
     if not is_base64:
-        return body.encode("utf-8", "surrogateescape")
+        try:
+            return body.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as error:  # a lone surrogate no UTF-8 text can hold
+            raise invalid_parameter("body", "The request body is not valid UTF-8.") from error
     try:
         return base64.b64decode(body, validate=False)
     except (binascii.Error, ValueError) as error:
@@ -111,8 +114,10 @@ def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
 def _parse_json(body: bytes) -> RawInputs:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError) as error:  # ValueError: also numbers past the digit limit
         raise invalid_parameter("body", "The request body is not valid JSON.") from error
+    except RecursionError as error:  # arrays or objects nested thousands deep
+        raise invalid_parameter("body", "The JSON body is nested too deeply.") from error
     if not isinstance(document, dict):
         raise invalid_parameter("body", "The JSON body must be an object.")
     try:

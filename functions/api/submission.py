@@ -41,7 +41,10 @@ def check(
     for field in required:
         if field not in raw.images:
             raise invalid_parameter(raw.name_of(field), f"{raw.name_of(field)} is required.")
-    fetcher = fetcher or UrlFetcher(timeout_seconds=settings.url_fetch_timeout_seconds)
+    # One fetcher, so one time budget, for every URL of this request.
+    fetcher = fetcher or UrlFetcher(
+        timeout_seconds=settings.url_fetch_timeout_seconds, allow_http=settings.url_fetch_allow_http
+    )
     images: dict[str, tuple[bytes, str]] = {}
     for field in required:
         data = resolve(raw.images[field], raw.name_of(field), fetcher)

@@ -155,7 +155,7 @@ def _fetch(origin: _Source, entry: PullEntry, digest: str, staged: Path) -> bool
     with origin.open(entry.file) as download:
         if download is None:
             if entry.required:
-                raise ModelPullError(f"{where} does not exist.")
+                raise ModelPullError(f"{where} does not exist (or this role may not read it).")
             return False
         if entry.size is not None and download.length is not None and download.length != entry.size:
             raise ModelPullError(f"{where} is {download.length} bytes; the manifest expects {entry.size}.")
@@ -250,7 +250,10 @@ class _S3Source:
             response = client("s3").get_object(Bucket=self._bucket, Key=self._key(name))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            if code in {"NoSuchKey", "404", "NotFound"}:
+            # Without s3:ListBucket on the bucket (the worker role has GetObject only), S3 answers a
+            # missing key with 403 AccessDenied, not 404: both mean "not there" to a pull. A required
+            # file still fails (in _fetch); an optional one is skipped.
+            if code in {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}:
                 yield None
                 return
             raise ModelPullError(f"{self.describe(name)}: {code or exc}") from exc

@@ -14,8 +14,8 @@ from engine_layer.errors import EngineError
 class ErrorCode(StrEnum):
     INVALID_PARAMETER = "invalid_parameter"
     API_KEY_REQUIRED = "api_key_required"
-    INVALID_API_KEY = "invalid_api_key"
-    FORBIDDEN = "forbidden"
+    INVALID_API_KEY = "invalid_api_key"  # unknown or revoked (every function: within 1 s of revoking)
+    FORBIDDEN = "forbidden"  # a disabled key (within 1 s of disabling, until enabled again)
     NOT_FOUND = "not_found"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMIT_EXCEEDED = "rate_limit_exceeded"

@@ -13,8 +13,9 @@ from functions.core.keys import ApiKeyRecord
 class KeyCache:
     """Active key records by hash, kept for a few seconds so most requests skip the key lookup.
 
-    Only active keys are kept (a key created a moment ago works at once). Revoking in this process drops
-    the entry at once; other processes see a revocation within the TTL."""
+    Only active keys are kept (a key created a moment ago works at once). Revoking or disabling in this
+    process drops the entry at once; every other process (each warm Lambda) sees it within the TTL
+    (KEY_CACHE_TTL_SECONDS, at most 1 s): that is the bound the README and error docs promise."""
 
     def __init__(
         self,

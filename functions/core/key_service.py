@@ -65,7 +65,8 @@ def find_key(table: KeyTable, presented: str, cache: KeyCache = key_cache) -> Ap
 
 
 def revoke_key(table: KeyTable, key_id: str, cache: KeyCache = key_cache) -> ApiKeyRecord:
-    """Revoke by public id. Takes effect at once in this process and in every other within the cache TTL."""
+    """Revoke by public id. Takes effect at once in this process and in every other within the cache TTL
+    (at most 1 s)."""
     found = table.find_by_key_id(key_id)
     if found is None:
         raise KeyNotFound(key_id)

@@ -33,9 +33,15 @@ class Settings(BaseSettings):
     # Results and task records
     result_url_ttl_seconds: int = Field(3600, alias="RESULT_URL_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     task_ttl_days: int = Field(7, alias="TASK_TTL_DAYS", ge=1)
+    # The bucket's lifecycle rule (template RetentionDays) deletes inputs and results after this many days;
+    # status stops handing out links to results past it (result_expired) instead of links that 403.
+    media_retention_days: int = Field(1, alias="MEDIA_RETENTION_DAYS", ge=1)
 
-    # Fetching images named by URL (JSON bodies)
-    url_fetch_timeout_seconds: float = Field(10.0, alias="URL_FETCH_TIMEOUT_SECONDS", gt=0)
+    # Fetching images named by URL (JSON bodies): one budget for every URL of a request, DNS included,
+    # kept well inside the API function's timeout.
+    url_fetch_timeout_seconds: float = Field(10.0, alias="URL_FETCH_TIMEOUT_SECONDS", gt=0, le=15)
+    # http:// and any port; only the local stack sets it (stages fetch https:// on 443 only).
+    url_fetch_allow_http: bool = Field(False, alias="URL_FETCH_ALLOW_HTTP")
 
     # Worker
     worker_poll_wait_seconds: int = Field(20, alias="WORKER_POLL_WAIT_SECONDS", ge=0, le=20)
@@ -50,8 +56,13 @@ class Settings(BaseSettings):
     # An engine call running longer is a wedged device: give the task back and exit to be replaced.
     worker_engine_timeout_seconds: float = Field(600.0, alias="WORKER_ENGINE_TIMEOUT_SECONDS", gt=0)
 
+    # The origin browsers may call the API from (template CorsAllowOrigin; gateway responses use it too).
+    cors_allow_origin: str = Field("*", alias="CORS_ALLOW_ORIGIN", min_length=1)
+
     # Keys
-    key_cache_ttl_seconds: float = Field(5.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=60)
+    # How long a warm function may keep using a key record it looked up: the bound on how late a
+    # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
+    key_cache_ttl_seconds: float = Field(1.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=1)
 
 
 @lru_cache(maxsize=1)

@@ -94,6 +94,7 @@ class TaskView(BaseModel):
     updated_at: datetime
     image_url: str | None = None
     expires_at: datetime | None = None  # when image_url stops working
+    result_expired: bool | None = None  # completed, but the result file is past media retention (no link)
     engine: dict[str, str] | None = None
     quality: dict[str, Any] | None = None  # measures and warnings per swapped face (README: API)
     error: ErrorBody | None = None

@@ -137,6 +137,7 @@ def run(stop: threading.Event) -> int:
     try:
         point_boto3_at(endpoint)
         os.environ.update(create_resources(stage=os.environ.get("STAGE", "local")))
+        os.environ.setdefault("URL_FETCH_ALLOW_HTTP", "true")  # local image servers speak plain http
         get_settings.cache_clear()
         clients.reset()
         settings = get_settings()

@@ -326,3 +326,52 @@ def test_an_unreachable_s3_endpoint_is_reported(
     finally:
         monkeypatch.undo()
         clients.reset()
+
+
+@pytest.fixture()
+def s3_without_list_permission(moto_endpoint: str) -> Iterator[None]:
+    """S3 as the worker role sees it: with s3:GetObject but no s3:ListBucket, S3 answers a missing key
+    with 403 AccessDenied instead of 404 NoSuchKey (moto grants everything, so the answer is rewritten
+    on its way into botocore, exactly where a real 403 would arrive)."""
+
+    def as_access_denied(parsed: dict[str, Any], **_: Any) -> None:
+        if parsed.get("Error", {}).get("Code") == "NoSuchKey":
+            parsed["Error"] = {"Code": "AccessDenied", "Message": "Access Denied"}
+            parsed["ResponseMetadata"]["HTTPStatusCode"] = 403
+
+    events = client("s3").meta.events
+    events.register("after-call.s3.GetObject", as_access_denied, unique_id="deny-missing-keys")
+    try:
+        yield
+    finally:
+        events.unregister("after-call.s3.GetObject", unique_id="deny-missing-keys")
+
+
+def test_optional_files_are_optional_when_s3_answers_403(
+    model_bucket: str, s3_without_list_permission: None, tmp_path: Path
+) -> None:
+    # Only the required files published: the optional detector (det_10g) is left out, as in production.
+    payloads = {"inswapper_128.onnx": PAYLOADS["inswapper_128.onnx"]}
+    _upload(model_bucket, "release-2", payloads, checksums({**payloads, "buffalo_l/det_10g.onnx": b"x"}))
+    entries = [Entry("inswapper_128.onnx"), Entry("buffalo_l/det_10g.onnx", required=False)]
+    model_dir = tmp_path / "models"
+    assert pull(f"s3://{model_bucket}/release-2", model_dir, files=entries) == [
+        model_dir / "inswapper_128.onnx"
+    ]
+    with pytest.raises(
+        ModelPullError, match=r"det_10g\.onnx does not exist \(or this role may not read it\)"
+    ):
+        pull(f"s3://{model_bucket}/release-2", tmp_path / "b", files=[Entry("buffalo_l/det_10g.onnx")])
+
+
+def test_the_production_manifest_pulls_with_only_required_files_behind_a_403(
+    model_bucket: str, s3_without_list_permission: None, tmp_path: Path
+) -> None:
+    entries = list(manifest.production_files())
+    required = [entry for entry in entries if entry.required]
+    assert len(required) < len(entries), "the manifest has optional production files"
+    payloads = {entry.file: f"weights of {entry.file}".encode() for entry in required}
+    listed = {**payloads, **{e.file: b"not published" for e in entries if not e.required}}
+    _upload(model_bucket, "prod", payloads, checksums(listed))
+    files = [Entry(e.file, required=e.required) for e in entries]  # sizes/pins of the real files aside
+    assert len(pull(f"s3://{model_bucket}/prod", tmp_path / "models", files=files)) == len(required)

@@ -335,6 +335,7 @@ EXPECTED_GATEWAY_RESPONSES = {
     "REQUEST_TOO_LARGE": ErrorCode.PAYLOAD_TOO_LARGE,
     "BAD_REQUEST_BODY": ErrorCode.INVALID_PARAMETER,
     "DEFAULT_4XX": ErrorCode.INVALID_PARAMETER,
+    "INTEGRATION_TIMEOUT": ErrorCode.SERVER_ERROR,
     "DEFAULT_5XX": ErrorCode.SERVER_ERROR,
 }
 
@@ -352,13 +353,20 @@ def test_gateway_responses_use_the_contract_envelope(cfn: dict[str, Any]) -> Non
         headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Content-Type"] == "'application/json'", response_type
         assert "gatewayresponse.header.Access-Control-Allow-Origin" in headers, response_type
-        if response_type != "DEFAULT_4XX":  # keeps API Gateway's own 4xx status
+        if response_type == "INTEGRATION_TIMEOUT":  # the gateway's timeout keeps its 504
+            assert response["statusCode"] == "504"
+        elif response_type != "DEFAULT_4XX":  # keeps API Gateway's own 4xx status
             assert int(response["statusCode"]) == HTTP_STATUS[code], response_type
 
 
 def test_gateway_429_and_413_carry_what_clients_need(cfn: dict[str, Any]) -> None:
     responses = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]
     assert responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    throttled = _rendered(responses["THROTTLED"]["responseTemplates"]["application/json"])
+    # A token bucket has no window end: reset_at is there, and null (README "Security"); retry_after says 1 s.
+    assert throttled["error"]["details"] == {"window": "stage", "reset_at": None, "retry_after": 1}
+    for server_side in ("DEFAULT_5XX", "INTEGRATION_TIMEOUT"):
+        assert responses[server_side]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'5'"
     too_large = _rendered(responses["REQUEST_TOO_LARGE"]["responseTemplates"]["application/json"])
     assert too_large["error"]["details"]["limit_bytes"] == LAMBDA_EVENT_BODY_LIMIT_BYTES
     server_error = _rendered(responses["DEFAULT_5XX"]["responseTemplates"]["application/json"])
@@ -476,3 +484,101 @@ def test_required_parameters_and_outputs(cfn: dict[str, Any]) -> None:
         "WorkerClusterName",
         "WorkerServiceName",
     } <= set(cfn["Outputs"])
+
+
+# --- edge protection: WAF, concurrency, timeouts, CORS --------------------------------------------------
+
+
+def _waf_rule(cfn: dict[str, Any], name: str) -> dict[str, Any]:
+    (rule,) = [r for r in resource(cfn, "ApiWebAcl")["Rules"] if r["Name"] == name]
+    return rule
+
+
+def _waf_body(cfn: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+    key = rule["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"]
+    body = resource(cfn, "ApiWebAcl")["CustomResponseBodies"][key]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    return json.loads(body["Content"])
+
+
+def test_a_waf_web_acl_guards_the_stage(cfn: dict[str, Any]) -> None:
+    acl = resource(cfn, "ApiWebAcl")
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    association = resource(cfn, "ApiWebAclAssociation")
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    arn = association["ResourceArn"]["Fn::Sub"]
+    assert arn.endswith("/restapis/${FaceSwapApi}/stages/${FaceSwapApiStage}")
+
+
+def test_one_ip_past_its_rate_gets_the_contracts_429(cfn: dict[str, Any]) -> None:
+    rule = _waf_rule(cfn, "PerIpRate")
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == {"Ref": "WafRequestsPerIpPer5Min"}
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert {"Name": "Retry-After", "Value": "60"} in response["ResponseHeaders"]
+    body = _waf_body(cfn, rule)
+    assert body["success"] is False and body["error"]["code"] == ErrorCode.RATE_LIMIT_EXCEEDED.value
+    assert body["error"]["details"]["reset_at"] is None and body["error"]["details"]["retry_after"] == 60
+
+
+def _regex(rule_statement: dict[str, Any]) -> re.Pattern[str]:
+    return re.compile(rule_statement["RegexMatchStatement"]["RegexString"])
+
+
+def test_bodies_lambda_would_refuse_get_the_contracts_413(cfn: dict[str, Any]) -> None:
+    binary = _waf_rule(cfn, "BinaryBodyTooLarge")
+    content_type, length = (_regex(s) for s in binary["Statement"]["AndStatement"]["Statements"])
+    for sent in ("multipart/form-data; boundary=x", " image/jpeg", "image/png", "image/webp"):
+        assert content_type.search(sent), sent
+    for sent in ("application/json", "text/plain", "application/x-multipart/form-data"):
+        assert not content_type.search(sent), sent
+    raw_limit = _waf_body(cfn, binary)["error"]["details"]["limit_bytes"]
+    assert raw_limit == 4_599_999
+    # base64 of the largest binary body passed on, with room for the rest of the event.
+    assert (raw_limit + 2) // 3 * 4 < LAMBDA_EVENT_BODY_LIMIT_BYTES - 100_000
+    plain = _waf_rule(cfn, "BodyTooLarge")
+    plain_length = _regex(plain["Statement"])
+    plain_limit = _waf_body(cfn, plain)["error"]["details"]["limit_bytes"]
+    assert plain_limit == 6_199_999 < LAMBDA_EVENT_BODY_LIMIT_BYTES - 50_000
+    for pattern, limit in ((length, raw_limit), (plain_length, plain_limit)):
+        for size in (0, 1, 999, limit - 1, limit, 10_000, 999_999):
+            assert not pattern.search(str(size)), (limit, size)
+        for size in (limit + 1, limit + 2, limit + 99_999, 9_999_999, 10_485_760, 123_456_789_012):
+            assert pattern.search(str(size)), (limit, size)
+        assert pattern.search("0" + str(limit + 1)) and not pattern.search(str(limit) + "x")
+    for rule in (binary, plain):
+        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
+        assert _waf_body(cfn, rule)["error"]["code"] == ErrorCode.PAYLOAD_TOO_LARGE.value
+
+
+def test_api_and_dlq_functions_have_reserved_concurrency(cfn: dict[str, Any]) -> None:
+    api, dlq = resource(cfn, "ApiFunction"), resource(cfn, "DlqFunction")
+    assert api["ReservedConcurrentExecutions"] == {"Ref": "ApiReservedConcurrency"}
+    assert dlq["ReservedConcurrentExecutions"] == {"Ref": "DlqReservedConcurrency"}
+    for name in ("ApiReservedConcurrency", "DlqReservedConcurrency", "WafRequestsPerIpPer5Min"):
+        assert cfn["Parameters"][name]["Type"] == "Number" and cfn["Parameters"][name]["MinValue"] >= 1
+
+
+def test_the_api_function_answers_well_before_api_gateways_29_s(cfn: dict[str, Any]) -> None:
+    timeout = resource(cfn, "ApiFunction")["Timeout"]
+    assert timeout <= 29 - 5
+    fetch_budget = Settings.model_fields["url_fetch_timeout_seconds"]
+    assert fetch_budget.default + 5 <= timeout  # every URL of a request, then the face pre-check
+    assert max(m.le for m in fetch_budget.metadata if hasattr(m, "le")) < timeout
+
+
+def test_cors_origin_comes_from_the_parameter_everywhere(cfn: dict[str, Any]) -> None:
+    env = resource(cfn, "ApiFunction")["Environment"]["Variables"]
+    assert env["CORS_ALLOW_ORIGIN"] == {"Ref": "CorsAllowOrigin"}
+    responses = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]
+    for name, response in responses.items():
+        origin = response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert origin == {"Fn::Sub": "'${CorsAllowOrigin}'"}, name
+    assert "'*'" not in (REPO / "template.yaml").read_text()
+
+
+def test_the_api_function_knows_the_media_retention(cfn: dict[str, Any]) -> None:
+    env = resource(cfn, "ApiFunction")["Environment"]["Variables"]
+    assert env["MEDIA_RETENTION_DAYS"] == {"Ref": "RetentionDays"}
+    assert env["URL_FETCH_ALLOW_HTTP"] == "false"

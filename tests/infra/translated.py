@@ -30,7 +30,12 @@ def sam_template() -> dict[str, Any]:
 
 @cache
 def _translated() -> dict[str, Any]:
-    template = sam_template()
+    return translate(sam_template())
+
+
+def translate(template: dict[str, Any]) -> dict[str, Any]:
+    """A SAM template as plain CloudFormation (SAM's policy templates expanded into statements)."""
+    template = copy.deepcopy(template)
     for resource in template["Resources"].values():
         if resource["Type"] in _PACKAGED_URIS:
             prop, uri = _PACKAGED_URIS[resource["Type"]]

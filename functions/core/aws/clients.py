@@ -6,6 +6,7 @@ moto on 127.0.0.1 in tests and the local stack, and to AWS in a stage. No endpoi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -22,27 +23,36 @@ _CONFIG = Config(
 )
 
 
+# botocore event handlers every client made here gets: (event name, handler). The test suite records
+# each AWS call the code makes this way and checks it against the template's IAM roles.
+_EVENT_HANDLERS: list[tuple[str, Callable[..., Any]]] = []
+
+
+def on_every_call(event_name: str, handler: Callable[..., Any]) -> None:
+    """Register a botocore event handler (e.g. `before-parameter-build`) on every client made from now."""
+    _EVENT_HANDLERS.append((event_name, handler))
+    reset()
+
+
+def _hooked(made: Any) -> Any:
+    for event_name, handler in _EVENT_HANDLERS:
+        made.meta.events.register(event_name, handler)
+    return made
+
+
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
-
-
-# Health probes must answer well inside API Gateway's 29 s: short timeouts, no retries.
-_PROBE_CONFIG = _CONFIG.merge(Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1}))
-
-
-@cache
-def probe_client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_PROBE_CONFIG)
+    return _hooked(boto3.session.Session().client(service, config=_CONFIG))
 
 
 @cache
 def dynamodb_table(name: str) -> Any:
-    return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+    table = boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+    _hooked(table.meta.client)
+    return table
 
 
 def reset() -> None:
     """Forget cached clients (tests that move AWS_ENDPOINT_URL between servers)."""
     client.cache_clear()
-    probe_client.cache_clear()
     dynamodb_table.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from functions.api.limits import MAX_EVENT_BODY_BYTES
 from functions.core.aws.clients import client
@@ -10,6 +11,7 @@ from functions.core.aws.task_table import TaskTable
 from functions.core.errors import ErrorBody, ErrorCode
 from functions.core.settings import Settings
 from tests import face_photos
+from tests.aws_calls import RECORDER
 from tests.integration.api.conftest import Invoke, multipart, stored_state
 
 ONE = face_photos.one_face(1)
@@ -59,12 +61,20 @@ def test_unexpected_fault_is_500_with_request_id_no_trace(invoke: Invoke, set_st
     assert answer.headers["content-type"] == "application/json"
 
 
-def test_health_is_503_in_the_envelope_when_a_resource_is_gone(invoke: Invoke, set_stage_env: SetEnv) -> None:
-    set_stage_env("MEDIA_BUCKET", "faceswap-test-no-such-bucket")
+def test_health_makes_no_aws_call_and_names_no_resource(
+    invoke: Invoke, set_stage_env: SetEnv, tmp_path: Path
+) -> None:
+    first = len(RECORDER.calls)
+    answer = invoke("GET", "/api/health", key=None)
+    assert (answer.status, answer.body) == (200, {"success": True, "status": "ok"})
+    assert RECORDER.calls[first:] == [], "liveness costs no AWS request (and the role grants no probes)"
+
+    set_stage_env("FACESWAP_MODEL_DIR", str(tmp_path))  # no detector: submissions cannot be checked
     answer = invoke("GET", "/api/health", key=None)
     assert (answer.status, answer.code) == (503, "server_error")
-    assert answer.body["success"] is False
-    assert answer.body["error"]["details"] == {"unavailable": ["media bucket"]}
+    assert answer.headers["retry-after"] == "30"
+    assert "details" not in answer.body["error"], "nothing about our resources for anonymous callers"
+    assert RECORDER.calls[first:] == []
 
 
 def test_body_over_the_lambda_limit_is_413_and_stores_nothing(invoke: Invoke) -> None:

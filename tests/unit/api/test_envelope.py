@@ -6,6 +6,9 @@ answer before any key is looked up."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -66,3 +69,25 @@ def test_cors_preflight_is_answered_without_a_key() -> None:
     headers = _headers(answer)
     assert headers["access-control-allow-origin"] == "*"
     assert "x-ratelimit-remaining" in headers["access-control-expose-headers"].lower()
+
+
+def test_the_function_answers_with_the_stages_cors_origin() -> None:
+    # A fresh process, as a Lambda cold start: the API module reads CORS_ALLOW_ORIGIN (CorsAllowOrigin).
+    script = (
+        "import json, tests.unit.api.test_envelope as t;"
+        "a = t._call('OPTIONS', '/api/faceswap/basicswap',"
+        " {'Origin': 'https://app.example', 'Access-Control-Request-Method': 'POST'});"
+        "b = t._call('GET', '/api/nothing', {'Origin': 'https://app.example'});"
+        "print(json.dumps([t._headers(a).get('access-control-allow-origin'),"
+        " t._headers(b).get('access-control-allow-origin')]))"
+    )
+    env = {
+        **os.environ,
+        "CORS_ALLOW_ORIGIN": "https://app.example",
+        "POWERTOOLS_METRICS_NAMESPACE": "FaceSwap",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["https://app.example", "https://app.example"]

@@ -112,3 +112,12 @@ def test_a_missing_detector_is_a_server_error_not_the_clients_fault(tmp_path: Pa
     with pytest.raises(ApiError) as raised:
         check_faces(ONE, "srcimage", "srcimage", 1, tmp_path / "scrfd.onnx")
     assert (raised.value.status, raised.value.body.code) == (500, "server_error")
+
+
+def test_a_progressive_jpeg_with_thousands_of_scans_is_refused_by_header() -> None:
+    from tests.engine.test_jpeg_scans import scan_bomb
+
+    with pytest.raises(ApiError) as raised:
+        check_format(scan_bomb(5000), "srcimage", "source_image")
+    assert (raised.value.status, raised.value.body.code) == (400, "invalid_image_format")
+    assert raised.value.body.details == {"image": "source_image"}

@@ -65,7 +65,7 @@ def test_images_named_by_url_are_fetched_checked_and_typed(photo_server: str, se
             }
         ),
     )
-    checked = check(Operation.BASICSWAP, raw, settings, UrlFetcher(policy=loopback_only))
+    checked = check(Operation.BASICSWAP, raw, settings, UrlFetcher(policy=loopback_only, allow_http=True))
     assert checked.images == {"srcimage": (ONE, "image/jpeg"), "targetimage": (ONE_PNG, "image/png")}
     assert checked.enhance is True and checked.swap_index is None
 
@@ -93,7 +93,7 @@ def test_face_faults_name_the_json_field(photo_server: str, settings: Settings) 
         ),
     )
     with pytest.raises(ApiError) as raised:
-        check(Operation.SWAP1FROM2, raw, settings, UrlFetcher(policy=loopback_only))
+        check(Operation.SWAP1FROM2, raw, settings, UrlFetcher(policy=loopback_only, allow_http=True))
     assert raised.value.body.code == "face_count_mismatch"
     assert raised.value.body.details == {"image": "target_image2", "expected": 1, "found": 2}
 
@@ -101,9 +101,16 @@ def test_face_faults_name_the_json_field(photo_server: str, settings: Settings) 
 def test_a_url_that_answers_404_is_invalid_parameter(photo_server: str, settings: Settings) -> None:
     raw = parse_inputs("application/json", _json({"source_image": f"{photo_server}/two.jpg"}))
     raw_missing = parse_inputs("application/json", _json({"source_image": f"{photo_server}/gone.jpg"}))
-    assert check(Operation.SWAPFACESAMEIMAGE, raw, settings, UrlFetcher(policy=loopback_only)).images
+    assert check(
+        Operation.SWAPFACESAMEIMAGE, raw, settings, UrlFetcher(policy=loopback_only, allow_http=True)
+    ).images
     with pytest.raises(ApiError) as raised:
-        check(Operation.SWAPFACESAMEIMAGE, raw_missing, settings, UrlFetcher(policy=loopback_only))
+        check(
+            Operation.SWAPFACESAMEIMAGE,
+            raw_missing,
+            settings,
+            UrlFetcher(policy=loopback_only, allow_http=True),
+        )
     assert raised.value.body.details == {"parameter": "source_image"}
 
 
