@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from functions.core.fault_injection import attach
+
 _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
@@ -24,7 +26,8 @@ _CONFIG = Config(
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    # attach: the local stack's fault-injection tests can fail calls here (inert anywhere else).
+    return attach(boto3.session.Session().client(service, config=_CONFIG))
 
 
 # Health probes must answer well inside API Gateway's 29 s: short timeouts, no retries.
@@ -38,7 +41,9 @@ def probe_client(service: str) -> Any:
 
 @cache
 def dynamodb_table(name: str) -> Any:
-    return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+    resource = boto3.session.Session().resource("dynamodb", config=_CONFIG)
+    attach(resource.meta.client)
+    return resource.Table(name)
 
 
 def reset() -> None:
