@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # a `processing` task whose lease lapsed is re-driven, or failed once it has had this many attempts.
     task_max_queued_seconds: int = Field(3600, alias="TASK_MAX_QUEUED_SECONDS", ge=1)
     task_max_attempts: int = Field(3, alias="TASK_MAX_ATTEMPTS", ge=1)
+    # A processing task whose lease lapsed this long ago gets a new message (any message it still had would
+    # have come back long before; a duplicate is harmless, the claim is conditional).
+    task_redrive_after_seconds: int = Field(600, alias="TASK_REDRIVE_AFTER_SECONDS", ge=1)
     # How often the local stack's sweeper loop runs (the template schedules the function every minute).
     sweeper_interval_seconds: float = Field(60.0, alias="SWEEPER_INTERVAL_SECONDS", gt=0)
 
@@ -69,6 +72,8 @@ class Settings(BaseSettings):
                 "WORKER_LEASE_SECONDS must be shorter than WORKER_VISIBILITY_TIMEOUT_SECONDS, so a dead "
                 "worker's message reappears only once its task can be re-taken"
             )
+        if self.task_redrive_after_seconds < self.worker_visibility_timeout_seconds:
+            raise ValueError("TASK_REDRIVE_AFTER_SECONDS must be at least WORKER_VISIBILITY_TIMEOUT_SECONDS")
         return self
 
 

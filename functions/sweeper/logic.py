@@ -3,8 +3,8 @@
 - `queued` since more than TASK_MAX_QUEUED_SECONDS: no worker took it (workers down, backlog): the task
   ends failed/`queue_timeout`, so its client stops polling. A message still on the queue later finds the
   task finished and is dropped.
-- `processing` with a lease that lapsed more than WORKER_VISIBILITY_TIMEOUT_SECONDS ago: any message it
-  had would have come back by now, so it has none left (a worker died after its message was deleted,
+- `processing` with a lease that lapsed more than TASK_REDRIVE_AFTER_SECONDS ago (at least the message
+  visibility): any message it had would have come back and been taken by now, so it has none left (a worker died after its message was deleted,
   or the DLQ deferred it). It gets a new message, or, once it has had TASK_MAX_ATTEMPTS attempts,
   ends failed/`server_error` like a dead letter.
 
@@ -85,7 +85,7 @@ def sweeper_from_settings(settings: Settings) -> Sweeper:
         tasks=TaskTable(settings.tasks_table),
         queue=TaskQueue(settings.task_queue_url),
         max_queued_seconds=settings.task_max_queued_seconds,
-        redrive_after_seconds=settings.worker_visibility_timeout_seconds,
+        redrive_after_seconds=settings.task_redrive_after_seconds,
         max_attempts=settings.task_max_attempts,
     )
 

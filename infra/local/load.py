@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -146,67 +147,57 @@ def run_load(
     concurrency: int = 32,
     deadline_seconds: float = 600,
 ) -> LoadReport:
-    """Submit `submissions` basicswaps at once (round-robin over `keys`), SIGKILL one worker once half of
-    them completed, and wait for every accepted task to finish."""
+    """POST `submissions` basicswaps, `concurrency` at a time, round-robin over `keys`; SIGKILL one worker
+    once half of them finished; poll every task (each key within its 10/s status hold) until all finished.
+
+    POST -> completed is measured from the client's clock at the POST to the task's `updated_at` as the
+    worker wrote it (same machine, same clock), so polling does not blur it."""
     report = LoadReport(submitted=submissions, workers=stack.workers)
     clients = [FaceSwapClient(stack.base_url, key) for key in keys]
-    finished: dict[str, float] = {}
-    posted_at: dict[str, float] = {}
+    posted_at: dict[str, tuple[float, FaceSwapClient]] = {}
     lock = threading.Lock()
-    kill_done = threading.Event()
     started = time.monotonic()
+    deadline = started + deadline_seconds
 
-    def kill_halfway() -> None:
-        while not kill_done.is_set() and time.monotonic() - started < deadline_seconds:
-            with lock:
-                halfway = len(finished) >= submissions // 2
-            if halfway:
-                pids = stack.worker_pids()
-                if pids:
-                    report.killed_pid = pids[0]
-                    os.kill(pids[0], signal.SIGKILL)
-                kill_done.set()
-                return
-            time.sleep(0.05)
-
-    def one(number: int) -> None:
+    def post(number: int) -> None:
         api = clients[number % len(clients)]
-        posted = time.monotonic()
+        posted = time.time()
         response = api.submit("basicswap", images)
-        if response.status_code != 201:
-            with lock:
-                report.refused[str(response.status_code)] += 1
-            return
-        task_id = response.json()["task_id"]
         with lock:
-            report.accepted += 1
-            posted_at[task_id] = posted
-        deadline = started + deadline_seconds
-        while time.monotonic() < deadline:
+            if response.status_code == 201:
+                report.accepted += 1
+                posted_at[response.json()["task_id"]] = (posted, api)
+            else:
+                report.refused[str(response.status_code)] += 1
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(post, range(submissions)))
+
+    pending = dict(posted_at)
+    finished: set[str] = set()
+    while pending and time.monotonic() < deadline:
+        for task_id, (posted, api) in list(pending.items()):
             status = api.status(task_id)
-            if status.status_code == 429:  # the per-key poll hold: back off as a client should
-                time.sleep(0.2)
+            if status.status_code == 429:  # the per-key poll hold: this key waits for the next round
                 continue
             body = status.json()
-            if body.get("status") in FINISHED:
-                with lock:
-                    finished[task_id] = time.monotonic()
-                    if body["status"] == "completed":
-                        report.completed += 1
-                        report.post_to_completed_ms.append((finished[task_id] - posted) * 1000)
-                    else:
-                        report.failed[body["error"]["code"]] += 1
-                return
-            time.sleep(0.25)
-        with lock:
-            report.lost.append(task_id)
-
-    killer = threading.Thread(target=kill_halfway, daemon=True)
-    if kill_one_worker_halfway:
-        killer.start()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(one, range(submissions)))
-    kill_done.set()
+            if body.get("status") not in FINISHED:
+                continue
+            del pending[task_id]
+            finished.add(task_id)
+            if body["status"] == "completed":
+                report.completed += 1
+                done = datetime.fromisoformat(body["updated_at"]).timestamp()
+                report.post_to_completed_ms.append((done - posted) * 1000)
+            else:
+                report.failed[body["error"]["code"]] += 1
+        if kill_one_worker_halfway and report.killed_pid is None and len(finished) >= report.accepted // 2:
+            pids = stack.worker_pids()
+            if pids:
+                report.killed_pid = pids[0]
+                os.kill(pids[0], signal.SIGKILL)
+        time.sleep(0.1)
+    report.lost = sorted(pending)
     report.wall_seconds = time.monotonic() - started
     report.written_twice = [task for task in finished if result_versions(stack, task) > 1]
     return report
