@@ -4,9 +4,9 @@
   ends failed/`queue_timeout`, so its client stops polling. A message still on the queue later finds the
   task finished and is dropped.
 - `processing` with a lease that lapsed more than TASK_REDRIVE_AFTER_SECONDS ago (at least the message
-  visibility): any message it had would have come back and been taken by now, so it has none left (a worker died after its message was deleted,
-  or the DLQ deferred it). It gets a new message, or, once it has had TASK_MAX_ATTEMPTS attempts,
-  ends failed/`server_error` like a dead letter.
+  visibility): any message it had would have come back and been taken by now, so it has none left (its
+  worker died after the message was deleted, or the DLQ deferred it). It gets a new message, or,
+  once it has had TASK_MAX_ATTEMPTS attempts, ends failed/`server_error` like a dead letter.
 
 Every change is a conditional write, so a sweep racing a worker (or another sweep) never undoes its work;
 a duplicate message it may send is harmless (the worker's claim is conditional too).

@@ -110,10 +110,10 @@ class LocalStackProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the stack exited with {self.process.returncode}:\n{self.output()}")
             try:
-                if requests.get(f"{self.base_url}/api/health", timeout=2).status_code == 200:
+                if requests.get(f"{self.base_url}/api/health", timeout=10).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not serving yet, or slow on a loaded machine: ask again
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the stack was not healthy after {timeout:.0f} s:\n{self.output()}")
