@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+import requests
 from boto3.dynamodb.types import TypeSerializer
 
 from functions.core.keys import ApiKeyRecord, generate_key, hash_key
@@ -107,6 +108,7 @@ class LoadReport:
     failed: Counter[str] = field(default_factory=Counter)  # error code -> tasks
     lost: list[str] = field(default_factory=list)  # accepted, not finished by the deadline
     written_twice: list[str] = field(default_factory=list)  # tasks with more than one result version
+    unfinished_in_table: int = 0  # queued/processing tasks left in the table at the end
     killed_pid: int | None = None
     post_to_completed_ms: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
@@ -136,6 +138,7 @@ class LoadReport:
             "failed": dict(self.failed),
             "lost": len(self.lost),
             "written_twice": len(self.written_twice),
+            "unfinished_in_table": self.unfinished_in_table,
             "killed_worker_pid": self.killed_pid,
             "post_to_completed_p50_ms": round(self.percentile(0.5)),
             "post_to_completed_p95_ms": round(self.percentile(0.95)),
@@ -169,7 +172,12 @@ def run_load(
     def post(number: int) -> None:
         api = clients[number % len(clients)]
         posted = time.time()
-        response = api.submit("basicswap", images)
+        try:
+            response = api.submit("basicswap", images)
+        except requests.RequestException as error:  # no answer in time: counted, and checked below
+            with lock:
+                report.refused[type(error).__name__] += 1
+            return
         with lock:
             report.first_post = min(posted, report.first_post or posted)
             if response.status_code == 201:
@@ -207,6 +215,9 @@ def run_load(
                 os.kill(pids[0], signal.SIGKILL)
         time.sleep(0.1)
     report.lost = sorted(pending)
+    # Tasks the harness never heard of (a POST that timed out on our side may still have been accepted)
+    # must not be left unfinished either.
+    report.unfinished_in_table = len(unfinished_tasks(stack))
     report.wall_seconds = time.monotonic() - started
     report.written_twice = [task for task in finished if result_versions(stack, task) > 1]
     return report

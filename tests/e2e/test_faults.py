@@ -220,7 +220,7 @@ def test_load_with_a_worker_killed_halfway_loses_nothing_and_completes_nothing_t
     print("load with a crash:", report.summary())
     assert report.killed_pid is not None
     assert report.accepted == 30, report.summary()
-    assert report.lost == [] and report.written_twice == []
+    assert report.lost == [] and report.written_twice == [] and report.unfinished_in_table == 0
     assert report.completed + sum(report.failed.values()) == 30
     assert report.completed == 30, report.summary()  # no input here is faulty: every task completes
     wait_for_workers(stack)
