@@ -7,11 +7,14 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from engine_layer.operations import Operation
+from functions.core.aws.clients import client
 from functions.core.aws.sqs import TaskQueue
 from functions.core.aws.task_table import TaskTable
 from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.settings import Settings
+from functions.core.settings import Settings, get_settings
 from functions.core.tasks import Task, TaskStatus
 from functions.dlq.handler import lambda_handler
 from infra.local.lambda_context import LocalLambdaContext
@@ -80,11 +83,17 @@ def test_dead_letters_fail_their_tasks_unless_already_finished(settings: Setting
     assert failed is not None and failed.error == input_fault
 
 
-def test_a_dead_letter_never_fails_a_task_under_a_live_lease(settings: Settings) -> None:
+def test_a_dead_letter_never_fails_a_task_under_a_live_lease(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A worker still holds the task (its message ran out of receives while it worked): the dead letter
     stays on the DLQ, hidden until the lease could have lapsed, and the task is left to its worker."""
     tasks = TaskTable(settings.tasks_table)
-    dlq = TaskQueue(settings.task_dlq_url)
+    # A DLQ of its own: the session's is shared with other suites' dead letters.
+    dlq_url = client("sqs").create_queue(QueueName=f"dlq-live-lease-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("TASK_DLQ_URL", dlq_url)
+    get_settings.cache_clear()
+    dlq = TaskQueue(dlq_url)
     held = new_task(tasks, settings)
     tasks.claim(held.task_id, "a-live-worker", 60)
     dlq.send(held.task_id)
@@ -99,3 +108,5 @@ def test_a_dead_letter_never_fails_a_task_under_a_live_lease(settings: Settings)
     assert stored is not None and stored.status is TaskStatus.PROCESSING
     time.sleep(1.5)  # past the 1 s the receive hid it for: it is hidden for the lease's remainder now
     assert dlq.receive(wait_seconds=0) == []
+    monkeypatch.undo()
+    get_settings.cache_clear()
