@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 export FACESWAP_MODEL_DIR ?= $(CURDIR)/.models
 PYTEST_ARGS ?=
+# How many worker processes `make run` starts (each loads its own engine).
+export WORKERS ?= 1
 STAGE ?= dev
 # Lint and deploy tools run isolated (they pin their own dependencies) through uv's tool runner.
 SAM_CLI := aws-sam-cli==1.170.0

@@ -1,6 +1,11 @@
 """Plan limits as fixed windows (the clock hour and the UTC day) counted in DynamoDB, and the per-second
 hold on status polls.
 
+Status polls cost no write: they are held by a token bucket per key in this process (a function
+instance; API Gateway's per-key method throttle holds them across instances on a stage), and the plan
+usage their headers show is read at most once per STATUS_USAGE_MAX_AGE_SECONDS per key and instance
+(submissions in the same instance refresh it), so a poll's only DynamoDB call is the task read.
+
 A submission takes one unit from the hour counter, then one from the day counter, each with a
 conditional `ADD` (see RateLimitTable). If the day refuses after the hour admitted, the hour unit is
 given back. The day counter alone decides when the day binds and the hour counter alone when the hour
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +33,8 @@ Clock = Callable[[], datetime]
 
 # Counters are only read during their window; DynamoDB's TTL removes them some time after this.
 COUNTER_GRACE = timedelta(hours=1)
+# How stale the plan usage shown on a status poll may be (its X-RateLimit-* headers).
+STATUS_USAGE_MAX_AGE_SECONDS = 5.0
 
 
 class WindowKind(StrEnum):
@@ -124,10 +132,69 @@ class Decision:
         return max(1, math.ceil(self.retry_at - self.decided_at.timestamp()))
 
 
+class TokenBuckets:
+    """One token bucket per key: `rate` tokens a second, at most `burst` saved. Per process, thread-safe."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at epoch seconds)
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: float) -> bool:
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
+            allowed = tokens >= 1.0
+            self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+            if len(self._buckets) > 10_000:  # keys idle for a second are full again: forget them
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 1.0}
+            return allowed
+
+
+class UsageCache:
+    """The last plan usage seen per key in this process, for status-poll headers."""
+
+    def __init__(self, max_age_seconds: float) -> None:
+        self.max_age_seconds = max_age_seconds
+        self._usage: dict[str, tuple[Usage, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_id: str, now: datetime) -> Usage | None:
+        with self._lock:
+            found = self._usage.get(key_id)
+        if found is None:
+            return None
+        usage, seen_at = found
+        fresh = now.timestamp() - seen_at < self.max_age_seconds
+        # A window that ended since is not shown: its count started again from zero.
+        same_windows = usage.hour.window.start <= now < usage.hour.window.end and now < usage.day.window.end
+        return usage if fresh and same_windows else None
+
+    def put(self, key_id: str, usage: Usage, now: datetime) -> None:
+        with self._lock:
+            if len(self._usage) > 10_000:
+                self._usage.clear()
+            self._usage[key_id] = (usage, now.timestamp())
+
+
+# Per function instance (module state lives as long as the Lambda execution environment).
+status_poll_buckets = TokenBuckets(STATUS_POLLS_PER_SECOND, STATUS_POLLS_PER_SECOND)
+usage_cache = UsageCache(STATUS_USAGE_MAX_AGE_SECONDS)
+
+
 class RateLimiter:
-    def __init__(self, table: RateLimitTable, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        table: RateLimitTable,
+        clock: Clock = utc_now,
+        poll_buckets: TokenBuckets = status_poll_buckets,
+        usage_seen: UsageCache = usage_cache,
+    ) -> None:
         self.table = table
         self.clock = clock
+        self.poll_buckets = poll_buckets
+        self.usage_seen = usage_seen
 
     def _windows(self, now: datetime) -> tuple[Window, Window]:
         return Window.containing(WindowKind.HOUR, now), Window.containing(WindowKind.DAY, now)
@@ -156,17 +223,20 @@ class RateLimiter:
         usage = Usage(
             WindowUsage(hour, limits.per_hour, hour_used), WindowUsage(day, limits.per_day, day_used)
         )
+        self.usage_seen.put(key.key_id, usage, now)
         return Decision(True, usage, now)
 
     def admit_status_poll(self, key: ApiKeyRecord) -> Decision:
-        """Hold status polls to STATUS_POLLS_PER_SECOND per key; they do not count against the plan."""
+        """Hold status polls to STATUS_POLLS_PER_SECOND per key (a token bucket in this process, no
+        DynamoDB write); they do not count against the plan."""
         now = self.clock()
         second = Window.containing(WindowKind.SECOND, now)
-        polls = self.table.increment_below(
-            second.counter_id(key.key_id), STATUS_POLLS_PER_SECOND, second.counter_expires_at
-        )
-        usage = self.usage(key, now)
-        if polls is None:
+        admitted = self.poll_buckets.take(key.key_id, now.timestamp())
+        usage = self.usage_seen.get(key.key_id, now)
+        if usage is None:
+            usage = self.usage(key, now)
+            self.usage_seen.put(key.key_id, usage, now)
+        if not admitted:
             refused = WindowUsage(second, STATUS_POLLS_PER_SECOND, STATUS_POLLS_PER_SECOND)
             return Decision(False, usage, now, refused_by=refused)
         return Decision(True, usage, now)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineTier = Literal["auto", "offline", "production"]
@@ -45,9 +45,11 @@ class Settings(BaseSettings):
 
     # Worker
     worker_poll_wait_seconds: int = Field(20, alias="WORKER_POLL_WAIT_SECONDS", ge=0, le=20)
-    worker_visibility_timeout_seconds: int = Field(120, alias="WORKER_VISIBILITY_TIMEOUT_SECONDS", ge=10)
+    # The lease runs out before the message reappears (visibility > lease): a dead worker's message comes
+    # back to a task that can be re-taken at once, so a crash costs one receive, not two.
+    worker_visibility_timeout_seconds: int = Field(120, alias="WORKER_VISIBILITY_TIMEOUT_SECONDS", ge=2)
     # A task `processing` longer than this without a heartbeat is considered abandoned and re-taken.
-    worker_lease_seconds: int = Field(180, alias="WORKER_LEASE_SECONDS", ge=10)
+    worker_lease_seconds: int = Field(110, alias="WORKER_LEASE_SECONDS", ge=1)
     # On SIGTERM, how long the task in hand may still run before it is given back (keep it under the
     # orchestrator's stop timeout minus one poll wait).
     worker_shutdown_grace_seconds: float = Field(20.0, alias="WORKER_SHUTDOWN_GRACE_SECONDS", ge=0)
@@ -58,11 +60,31 @@ class Settings(BaseSettings):
 
     # The origin browsers may call the API from (template CorsAllowOrigin; gateway responses use it too).
     cors_allow_origin: str = Field("*", alias="CORS_ALLOW_ORIGIN", min_length=1)
+    # Nothing waits for ever (functions/sweeper): a task `queued` longer than this ends failed/queue_timeout;
+    # a `processing` task whose lease lapsed is re-driven, or failed once it has had this many attempts.
+    task_max_queued_seconds: int = Field(3600, alias="TASK_MAX_QUEUED_SECONDS", ge=1)
+    task_max_attempts: int = Field(3, alias="TASK_MAX_ATTEMPTS", ge=1)
+    # A processing task whose lease lapsed this long ago gets a new message (any message it still had would
+    # have come back long before; a duplicate is harmless, the claim is conditional).
+    task_redrive_after_seconds: int = Field(600, alias="TASK_REDRIVE_AFTER_SECONDS", ge=1)
+    # How often the local stack's sweeper loop runs (the template schedules the function every minute).
+    sweeper_interval_seconds: float = Field(60.0, alias="SWEEPER_INTERVAL_SECONDS", gt=0)
 
     # Keys
     # How long a warm function may keep using a key record it looked up: the bound on how late a
     # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
     key_cache_ttl_seconds: float = Field(1.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _lease_inside_visibility(self) -> Settings:
+        if self.worker_lease_seconds >= self.worker_visibility_timeout_seconds:
+            raise ValueError(
+                "WORKER_LEASE_SECONDS must be shorter than WORKER_VISIBILITY_TIMEOUT_SECONDS, so a dead "
+                "worker's message reappears only once its task can be re-taken"
+            )
+        if self.task_redrive_after_seconds < self.worker_visibility_timeout_seconds:
+            raise ValueError("TASK_REDRIVE_AFTER_SECONDS must be at least WORKER_VISIBILITY_TIMEOUT_SECONDS")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -9,18 +9,30 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core.aws.sqs import parse_message
+from functions.core.aws.sqs import TaskQueue, parse_message
 from functions.core.aws.task_table import TaskTable
 from functions.core.settings import get_settings
-from functions.dlq.logic import fail_dead_letter
+from functions.dlq.logic import LeaseStillLive, fail_dead_letter
 
 logger = Logger(service="faceswap-dlq")
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record is deferred is an answer, not an error (no Lambda error alarm for it).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> str:
     # A raised error marks only this record failed; SQS redelivers it alone.
-    return fail_dead_letter(TaskTable(get_settings().tasks_table), parse_message(record.raw_event)).value
+    settings = get_settings()
+    message = parse_message(record.raw_event)
+    try:
+        return fail_dead_letter(TaskTable(settings.tasks_table), message).value
+    except LeaseStillLive as live:
+        # A worker still holds the task: hide this dead letter until its lease could have lapsed, and
+        # report the record failed so it stays on the DLQ for that look.
+        try:
+            TaskQueue(settings.task_dlq_url).hide(message.receipt_handle, live.seconds)
+        except Exception:
+            logger.warning("could not hide the deferred dead letter", exc_info=True)
+        raise
 
 
 @logger.inject_lambda_context

@@ -1,12 +1,14 @@
 """A message on the dead-letter queue kept failing: its task ends `failed`/`server_error`.
 
 Used by the Lambda on the DLQ (handler.py) and by the local stack's loop (`drain`), so both behave
-the same. A task that finished meanwhile (a late success) is left alone.
+the same. A task that finished meanwhile (a late success) is left alone, and a task a worker still
+holds under a live lease is never failed: its dead letter waits until that lease could have lapsed.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from enum import StrEnum
 
 from aws_lambda_powertools import Logger
@@ -14,6 +16,7 @@ from aws_lambda_powertools import Logger
 from functions.core.aws.sqs import TaskMessage, TaskQueue
 from functions.core.aws.task_table import TaskTable
 from functions.core.errors import ErrorBody, ErrorCode
+from functions.core.tasks import TaskStatus
 
 logger = Logger(service="faceswap-dlq", child=True)
 
@@ -27,19 +30,33 @@ class DeadLetterOutcome(StrEnum):
     FAILED = "failed"  # the task now carries server_error
     ALREADY_FINISHED = "already_finished"  # completed or failed before the message died; or unknown
     MALFORMED = "malformed"  # no task id in the message
+    DEFERRED = "deferred"  # a worker holds a live lease: look again once it could have lapsed
+
+
+class LeaseStillLive(Exception):
+    """The dead letter's task is held under a live lease; retry the dead letter after `seconds`."""
+
+    def __init__(self, task_id: str, seconds: int) -> None:
+        super().__init__(f"task {task_id} is held under a live lease for {seconds} s more")
+        self.seconds = seconds
 
 
 def fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
     if not message.task_id:
         logger.warning("dead letter without a task id")
         return DeadLetterOutcome.MALFORMED
-    if tasks.fail(message.task_id, DEAD_LETTER_ERROR):
+    if tasks.fail(message.task_id, DEAD_LETTER_ERROR, unless_leased=True):
         logger.warning(
             "task failed after its message reached the DLQ",
             task_id=message.task_id,
             receive_count=message.receive_count,
         )
         return DeadLetterOutcome.FAILED
+    task = tasks.get(message.task_id)
+    if task is not None and task.status is TaskStatus.PROCESSING:
+        remaining = max(1, (task.lease_expires_at or 0) - int(time.time()) + 1)
+        logger.info("dead letter deferred: a worker holds its task", task_id=task.task_id, seconds=remaining)
+        raise LeaseStillLive(task.task_id, remaining)
     return DeadLetterOutcome.ALREADY_FINISHED
 
 
@@ -51,6 +68,9 @@ def drain(dlq: TaskQueue, tasks: TaskTable, *, wait_seconds: int) -> int:
     for message in dlq.receive(wait_seconds=wait_seconds, max_messages=10):
         try:
             fail_dead_letter(tasks, message)
+        except LeaseStillLive as live:
+            dlq.hide(message.receipt_handle, live.seconds)
+            continue
         except Exception:
             logger.exception("could not record a dead letter; will retry", task_id=message.task_id)
             continue

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from engine_layer.datatypes import SwapResult
 from engine_layer.operations import Operation
+from functions.core.fault_injection import fault_point
 
 ENGINE_THREAD = "engine-run"
 
@@ -62,6 +63,7 @@ def call_engine(
 
     def target() -> None:
         try:
+            fault_point("engine")  # tests: a call that runs past its time limit (inert elsewhere)
             outcome["result"] = engine.run(operation, images, swap_index, enhance)
         except BaseException as error:  # handed to the calling thread below
             outcome["error"] = error

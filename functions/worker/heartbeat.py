@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 
 from functions.core.aws.sqs import TaskQueue
 from functions.core.aws.task_table import TaskConflict, TaskTable
+from functions.core.fault_injection import fault_point
 
 logger = Logger(service="faceswap-worker", child=True)
 
@@ -74,6 +75,7 @@ class Heartbeat:
         except Exception:
             # The message may have been deleted or its receipt expired; the lease below still matters.
             logger.warning("could not extend message visibility", task_id=self._task_id, exc_info=True)
+        fault_point("heartbeat")
         try:
             self._tasks.extend_lease(self._task_id, self._worker_id, self._lease_seconds)
         except TaskConflict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from enum import StrEnum
 from typing import Self
@@ -23,6 +24,7 @@ from functions.core.aws.s3 import MediaStore
 from functions.core.aws.sqs import TaskMessage, TaskQueue
 from functions.core.aws.task_table import TaskConflict, TaskTable
 from functions.core.errors import ErrorCode, error_from_engine
+from functions.core.fault_injection import fault_point
 from functions.core.settings import Settings
 from functions.core.tasks import Task, TaskStatus, result_key
 from functions.worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
@@ -40,7 +42,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # an input fault: the task carries the contract's code
     DUPLICATE = "duplicate"  # the task had already finished: message dropped, no second result
     MALFORMED = "malformed"  # no task id, or no such task: message dropped
-    BUSY = "busy"  # another live worker holds the task: message left to come back
+    BUSY = "busy"  # another live worker holds the task: message hidden until that lease could lapse
     RETRY = "retry"  # unexpected error: message left to come back (and reach the DLQ in the end)
     RELEASED = "released"  # shutdown: message and lease given back for another worker
     LEASE_LOST = "lease_lost"  # our lease lapsed and another worker took the task over
@@ -210,6 +212,7 @@ class Worker:
                 return Outcome.RETRY
 
     def _process(self, task: Task, message: TaskMessage, heartbeat: Heartbeat) -> Outcome:
+        fault_point("after_claim")
         images = {field: self.media.get(key) for field, key in task.inputs.items()}
         result = call_engine(
             self.engine,
@@ -224,7 +227,10 @@ class Worker:
         if heartbeat.lease_lost.is_set():
             return Outcome.LEASE_LOST
         key = result_key(task.task_id, EXTENSIONS.get(result.content_type, result.format.lower()))
-        self.media.put(key, result.image, result.content_type)
+        if not self.media.put_once(key, result.image, result.content_type):
+            # An earlier attempt stored the result and died before saying so: the result is written once.
+            logger.info("result already stored by an earlier attempt", task_id=task.task_id)
+        fault_point("after_result_upload")
         heartbeat.stop()
         try:
             self.tasks.complete(
@@ -249,12 +255,15 @@ class Worker:
             logger.error("engine failed; it will be retried", task_id=task.task_id, error=str(error))
             self._release(task, message, delay_seconds=self.retry_delay_seconds)
             return Outcome.RETRY
-        if self.tasks.fail(task.task_id, body, worker_id=self.worker_id):
-            logger.info("task failed on its input", task_id=task.task_id, code=body.code.value)
+        if not self.tasks.fail(task.task_id, body, worker_id=self.worker_id):
+            # Our lease lapsed and another worker holds the task: its message is the only thing that
+            # still moves it if that worker dies too, so keep it (hidden until that lease could lapse).
+            return self._not_claimed(message, lease_lost=True)
+        logger.info("task failed on its input", task_id=task.task_id, code=body.code.value)
         self.queue.delete(message.receipt_handle)
         return Outcome.FAILED
 
-    def _not_claimed(self, message: TaskMessage) -> Outcome:
+    def _not_claimed(self, message: TaskMessage, *, lease_lost: bool = False) -> Outcome:
         task = self.tasks.get(message.task_id)
         if task is None:
             logger.warning("dropping a message for an unknown task", task_id=message.task_id)
@@ -263,8 +272,11 @@ class Worker:
         if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
             self.queue.delete(message.receipt_handle)
             return Outcome.DUPLICATE
-        # Processing under another worker's live lease: look again once that lease could have lapsed.
-        return Outcome.BUSY
+        # Processing under another worker's live lease: hide the message until that lease could have
+        # lapsed, so a crash of that worker is noticed by one more receive, not by several early ones.
+        remaining = (task.lease_expires_at or 0) - int(time.time())
+        self._release_message(message, max(1, remaining + 1))
+        return Outcome.LEASE_LOST if lease_lost else Outcome.BUSY
 
     def _release(self, task: Task, message: TaskMessage, *, delay_seconds: int) -> None:
         """Give the task back: its lease ends now and its message is visible again after the delay."""
@@ -278,7 +290,7 @@ class Worker:
 
     def _release_message(self, message: TaskMessage, delay_seconds: int = 0) -> None:
         try:
-            self.queue.extend(message.receipt_handle, delay_seconds)
+            self.queue.hide(message.receipt_handle, delay_seconds)
         except Exception:
             logger.warning("could not release the message; it returns after its visibility", exc_info=True)
 

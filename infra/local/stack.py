@@ -2,8 +2,10 @@
 
 - moto in server mode on 127.0.0.1 (MOTO_PORT, default 5000) with template.yaml's bucket, queues, tables;
 - an API key (FACESWAP_LOCAL_API_KEY if set, plan FACESWAP_LOCAL_PLAN, default free; else a new one);
-- the worker as its own process, the container's code: `python -m functions.worker`;
-- the DLQ handler's logic in a loop on the dead-letter queue;
+- WORKERS worker processes (default 1), the container's code (`python -m functions.worker`), supervised
+  as ECS would: one that dies is logged and restarted with backoff while the API and moto stay up;
+- the DLQ handler's logic in a loop on the dead-letter queue, and the sweeper's every
+  SWEEPER_INTERVAL_SECONDS;
 - the API handlers behind an API Gateway-like HTTP server on http://127.0.0.1:3000 (PORT), bound only
   once the worker reports ready, so /api/health answers 200 only when work can be taken.
 
@@ -12,16 +14,13 @@ Ctrl-C or SIGTERM stops every process and thread it started.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import warnings
 from pathlib import Path
 from types import FrameType
@@ -34,50 +33,20 @@ from functions.core.key_service import create_key
 from functions.core.plans import Plan
 from functions.core.settings import Settings, get_settings
 from functions.dlq.logic import drain_forever
+from functions.sweeper.logic import sweep_forever, sweeper_from_settings
 from infra.local.http_adapter import ApiServer, api_handler, serve
 from infra.local.moto_server import point_boto3_at, start_moto
 from infra.local.resources import create_resources
+from infra.local.supervisor import SupervisorError, WorkerSupervisor
 
 logger = logging.getLogger("faceswap.local")
 
-WORKER_READY_TIMEOUT_SECONDS = 300
-WORKER_STOP_TIMEOUT_SECONDS = 40  # the worker's shutdown grace (20 s) plus a poll, with room
 # Enterprise keys carry their own limits; a local one gets generous ones.
 LOCAL_ENTERPRISE_LIMITS = (100_000, 1_000_000)
 
 
 class StackError(Exception):
     """The stack cannot start; the message says why."""
-
-
-def _die_with_parent() -> None:
-    """In the worker child (Linux): get SIGTERM if the stack dies without cleaning up (kill -9)."""
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def start_worker(ready_file: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    # Short polls so Ctrl-C stops the worker in a couple of seconds (20 s in the cloud).
-    env.setdefault("WORKER_POLL_WAIT_SECONDS", "2")
-    return subprocess.Popen(
-        [sys.executable, "-m", "functions.worker", "--ready-file", str(ready_file)],
-        env=env,
-        preexec_fn=_die_with_parent,  # only a prctl call between fork and exec
-    )
-
-
-def wait_until_ready(worker: subprocess.Popen[bytes], ready_file: Path, stop: threading.Event) -> None:
-    deadline = time.monotonic() + WORKER_READY_TIMEOUT_SECONDS
-    while not ready_file.exists():
-        if worker.poll() is not None:
-            raise StackError(f"the worker exited with status {worker.returncode} before it was ready")
-        if stop.is_set():
-            raise StackError("stopped before the worker was ready")
-        if time.monotonic() > deadline:
-            raise StackError(f"the worker was not ready after {WORKER_READY_TIMEOUT_SECONDS} s")
-        time.sleep(0.2)
 
 
 def create_local_key(settings: Settings) -> tuple[str, Plan]:
@@ -110,18 +79,6 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is not None:
-        return
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(WORKER_STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        logger.warning("worker did not stop in %d s; killing it", WORKER_STOP_TIMEOUT_SECONDS)
-        worker.kill()
-        worker.wait()
-
-
 def run(stop: threading.Event) -> int:
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
@@ -129,11 +86,18 @@ def run(stop: threading.Event) -> int:
         # Checked first: moto's server thread would die on a taken port and leave start() waiting forever.
         if not port_is_free(number):
             raise StackError(f"127.0.0.1:{number} is in use; set {name} to a free port")
+    try:
+        worker_count = int(os.environ.get("WORKERS", "1"))
+    except ValueError:
+        worker_count = 0
+    if worker_count < 1:
+        raise StackError(f"WORKERS={os.environ.get('WORKERS')!r} is not a positive number of workers")
     moto, endpoint = start_moto(moto_port)
-    worker: subprocess.Popen[bytes] | None = None
+    workers: WorkerSupervisor | None = None
     api: ApiServer | None = None
-    dlq_stop = threading.Event()
-    dlq_thread: threading.Thread | None = None
+    loops_stop = threading.Event()
+    loops: list[threading.Thread] = []
+    scratch = tempfile.TemporaryDirectory(prefix="faceswap-workers-")
     try:
         point_boto3_at(endpoint)
         os.environ.update(create_resources(stage=os.environ.get("STAGE", "local")))
@@ -144,18 +108,27 @@ def run(stop: threading.Event) -> int:
         api_key, plan = create_local_key(settings)
         handler = api_handler()  # imported now (after the environment is set) so a broken API fails fast
 
-        with tempfile.TemporaryDirectory(prefix="faceswap-worker-") as scratch:
-            ready_file = Path(scratch) / "ready"
-            worker = start_worker(ready_file)
-            wait_until_ready(worker, ready_file, stop)
+        workers = WorkerSupervisor(worker_count, Path(scratch.name))
+        workers.start()
+        workers.wait_until_ready(stop)
 
-        dlq_thread = threading.Thread(
-            target=drain_forever,
-            args=(TaskQueue(settings.task_dlq_url), TaskTable(settings.tasks_table), dlq_stop),
-            name="dlq-loop",
-            daemon=True,
-        )
-        dlq_thread.start()
+        loops = [
+            threading.Thread(
+                target=drain_forever,
+                args=(TaskQueue(settings.task_dlq_url), TaskTable(settings.tasks_table), loops_stop),
+                name="dlq-loop",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=sweep_forever,
+                args=(sweeper_from_settings(settings), loops_stop),
+                kwargs={"interval_seconds": settings.sweeper_interval_seconds},
+                name="sweeper-loop",
+                daemon=True,
+            ),
+        ]
+        for loop in loops:
+            loop.start()
 
         try:
             api = serve(port, handler)
@@ -166,25 +139,28 @@ def run(stop: threading.Event) -> int:
         print(
             f"\nFaceSwap API   {api.base_url}\n"
             f"API key        {api_key}   (plan {plan.value})\n"
+            f"Workers        {worker_count} (pids {', '.join(map(str, workers.pids()))})\n"
             f"AWS (moto)     {endpoint}\n"
             f"Try: curl {api.base_url}/api/health\n"
             "Ctrl-C stops everything.\n",
             flush=True,
         )
-        while not stop.wait(0.5):
-            if worker.poll() is not None:
-                raise StackError(f"the worker exited with status {worker.returncode}")
+        while not stop.wait(0.2):
+            workers.check()
         return 0
+    except SupervisorError as error:
+        raise StackError(str(error)) from error
     finally:
         logger.info("stopping the local stack")
         if api is not None:
             api.shutdown()
             api.server_close()
-        if worker is not None:
-            stop_worker(worker)
-        dlq_stop.set()
-        if dlq_thread is not None:
-            dlq_thread.join(5)
+        if workers is not None:
+            workers.stop()
+        loops_stop.set()
+        for loop in loops:
+            loop.join(5)
+        scratch.cleanup()
         moto.stop()
 
 

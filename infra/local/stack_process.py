@@ -44,6 +44,19 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The live worker processes (`python -m functions.worker`) under the stack process `pid`."""
+    found = []
+    for child in child_pids(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"functions.worker" in command and pid_alive(child):
+            found.append(child)
+    return sorted(found)
+
+
 def pid_alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -60,11 +73,14 @@ class LocalStackProcess:
         plan: str = "pro",
         model_dir: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.port = free_port()
         self.moto_port = free_port()
         self.api_key = "fsk_local_" + secrets.token_urlsafe(16)
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.moto_url = f"http://127.0.0.1:{self.moto_port}"
+        self.workers = workers
         self.log_path = log_path
         # Start from a clean slate: nothing of the caller's AWS setup or resource names leaks in.
         leaked = set(function_environment()) | {k for k in os.environ if k.startswith("AWS_")}
@@ -74,6 +90,7 @@ class LocalStackProcess:
             MOTO_PORT=str(self.moto_port),
             FACESWAP_LOCAL_API_KEY=self.api_key,
             FACESWAP_LOCAL_PLAN=plan,
+            WORKERS=str(workers),
             **({"FACESWAP_MODEL_DIR": str(model_dir)} if model_dir else {}),
             **(extra_env or {}),
         )
@@ -93,10 +110,10 @@ class LocalStackProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the stack exited with {self.process.returncode}:\n{self.output()}")
             try:
-                if requests.get(f"{self.base_url}/api/health", timeout=2).status_code == 200:
+                if requests.get(f"{self.base_url}/api/health", timeout=10).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not serving yet, or slow on a loaded machine: ask again
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the stack was not healthy after {timeout:.0f} s:\n{self.output()}")
@@ -119,6 +136,9 @@ class LocalStackProcess:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+    def worker_pids(self) -> list[int]:
+        return worker_pids(self.pid)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -6,7 +6,7 @@ insightface. Two artifacts, both pinned by uv.lock and installed as manylinux wh
 - `layer`: the engine layer, mounted at /opt: python/engine_layer (the package source), numpy, Pillow,
   onnxruntime and their dependencies, and models/scrfd.onnx (checked against the model manifest) for the
   API's face pre-check (FACESWAP_MODEL_DIR=/opt/models).
-- `function`: the `functions` package (api, core, dlq) and the rest of the `api` extra's dependencies,
+- `function`: the `functions` package (api, core, dlq, sweeper) and the rest of the `api` extra's deps,
   minus every distribution the layer already holds (the function zip then installs them `--no-deps`).
 
 Usage: python -m infra.sam.build {layer,function} ARTIFACTS_DIR
@@ -29,7 +29,7 @@ PYTHON_VERSION = "3.12"  # template.yaml's Runtime: python3.12
 PLATFORM = "x86_64-manylinux_2_28"  # Architectures: [x86_64]; Amazon Linux 2023 has glibc 2.34
 EXTRA = "api"
 LAYER_ROOTS = ("numpy", "pillow", "onnxruntime")
-FUNCTION_PACKAGES = ("functions/api", "functions/core", "functions/dlq")
+FUNCTION_PACKAGES = ("functions/api", "functions/core", "functions/dlq", "functions/sweeper")
 LAYER_MODELS = ("scrfd.onnx",)
 # Lambda's limit for a function and all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024

@@ -239,6 +239,7 @@ def test_functions_run_python_312_with_handlers_that_exist(cfn: dict[str, Any]) 
     assert handlers == {
         "ApiFunction": "functions.api.handler.lambda_handler",
         "DlqFunction": "functions.dlq.handler.lambda_handler",
+        "SweeperFunction": "functions.sweeper.handler.lambda_handler",
     }
     for name, props in functions(cfn).items():
         assert props["Runtime"] == "python3.12", name
@@ -310,7 +311,10 @@ def test_stage_has_access_logs_tracing_and_throttling(cfn: dict[str, Any]) -> No
 
 def test_usage_plan_is_a_coarse_shield_on_the_stage(cfn: dict[str, Any]) -> None:
     plan = resource(cfn, "ApiUsagePlan")
-    assert plan["ApiStages"] == [{"ApiId": {"Ref": "FaceSwapApi"}, "Stage": {"Ref": "FaceSwapApiStage"}}]
+    (stage,) = plan["ApiStages"]
+    assert (stage["ApiId"], stage["Stage"]) == ({"Ref": "FaceSwapApi"}, {"Ref": "FaceSwapApiStage"})
+    # Only the status route has a per-key method throttle (test_template_guarantees.py).
+    assert set(stage.get("Throttle", {})) == {"/api/task-status/{task_id}/GET"}
     assert set(plan["Throttle"]) == {"RateLimit", "BurstLimit"}
     # Our keys are checked (and counted per hour and day) by the function, not by API Gateway.
     for path, method in CONTRACT_ROUTES:

@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from functions.core.fault_injection import attach
+
 _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
@@ -42,14 +44,15 @@ def _hooked(made: Any) -> Any:
 
 @cache
 def client(service: str) -> Any:
-    return _hooked(boto3.session.Session().client(service, config=_CONFIG))
+    # attach: the local stack's fault-injection tests can fail calls here (inert anywhere else).
+    return _hooked(attach(boto3.session.Session().client(service, config=_CONFIG)))
 
 
 @cache
 def dynamodb_table(name: str) -> Any:
-    table = boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
-    _hooked(table.meta.client)
-    return table
+    resource = boto3.session.Session().resource("dynamodb", config=_CONFIG)
+    _hooked(attach(resource.meta.client))
+    return resource.Table(name)
 
 
 def reset() -> None:

@@ -16,6 +16,26 @@ class MediaStore:
             Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
         )
 
+    def put_once(self, key: str, data: bytes, content_type: str) -> bool:
+        """Write `key` only if it does not exist (S3's conditional write). False when it already did:
+        a second attempt at a task never writes its result a second time."""
+        from botocore.exceptions import ClientError
+
+        try:
+            client("s3").put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ServerSideEncryption="AES256",
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise
+        return True
+
     def get(self, key: str) -> bytes:
         return client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
 

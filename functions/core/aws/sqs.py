@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from functions.core.aws.clients import client
 
+# SQS's ceiling on a message's visibility timeout (12 h).
+MAX_VISIBILITY_SECONDS = 43_200
+
 
 @dataclass(frozen=True)
 class TaskMessage:
@@ -43,6 +46,10 @@ class TaskQueue:
         client("sqs").change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=visibility_timeout
         )
+
+    def hide(self, receipt_handle: str, seconds: float) -> None:
+        """Keep a received message invisible for `seconds` from now (clamped to what SQS allows)."""
+        self.extend(receipt_handle, int(min(max(0, seconds), MAX_VISIBILITY_SECONDS)))
 
 
 def parse_message(message: dict) -> TaskMessage:

@@ -1,17 +1,27 @@
 """DynamoDB adapter for tasks. Every state change is a conditional write, so two workers (or a
-duplicate SQS delivery) can never both move the same task, and a finished task never moves again."""
+duplicate SQS delivery) can never both move the same task, and a finished task never moves again.
+
+An unfinished task also carries `sweep_status` (queued/processing) and `sweep_at` (epoch seconds: when it
+was queued, or when its lease ends), removed when it finishes. They key the sparse SweepIndex, so the
+sweeper finds tasks waiting too long without scanning the table.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from functions.core.aws.clients import dynamodb_table
 from functions.core.aws.items import condition_failed, dynamo_numbers
 from functions.core.errors import ErrorBody
 from functions.core.tasks import Task, TaskStatus, utc_now
+
+SWEEP_INDEX = "SweepIndex"
+# Set on every write that finishes a task: the task leaves the sweep index.
+_LEAVE_SWEEP = "REMOVE lease_expires_at, sweep_status, sweep_at"
 
 
 class TaskConflict(Exception):
@@ -23,7 +33,10 @@ class TaskTable:
         self.table = dynamodb_table(table_name)
 
     def create(self, task: Task) -> None:
-        self.table.put_item(Item=task.to_item(), ConditionExpression="attribute_not_exists(task_id)")
+        item = task.to_item()
+        if task.status is TaskStatus.QUEUED:
+            item |= {"sweep_status": TaskStatus.QUEUED.value, "sweep_at": int(task.created_at.timestamp())}
+        self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(task_id)")
 
     def get(self, task_id: str) -> Task | None:
         item = self.table.get_item(Key={"task_id": task_id}, ConsistentRead=True).get("Item")
@@ -39,7 +52,7 @@ class TaskTable:
             item = self.table.update_item(
                 Key={"task_id": task_id},
                 UpdateExpression="SET #s = :processing, worker_id = :worker, lease_expires_at = :lease, "
-                "updated_at = :now ADD attempts :one",
+                "sweep_status = :processing, sweep_at = :lease, updated_at = :now ADD attempts :one",
                 ConditionExpression="attribute_exists(task_id) AND (#s = :queued OR "
                 "(#s = :processing AND lease_expires_at < :epoch))",
                 ExpressionAttributeNames={"#s": "status"},
@@ -64,13 +77,18 @@ class TaskTable:
         self._update_owned(
             task_id,
             worker_id,
-            "SET lease_expires_at = :lease",
+            "SET lease_expires_at = :lease, sweep_at = :lease",
             {":lease": int(time.time()) + lease_seconds},
         )
 
     def release(self, task_id: str, worker_id: str) -> None:
         """Give the task back (its lease ends now) so the next delivery of its message re-takes it."""
-        self._update_owned(task_id, worker_id, "SET lease_expires_at = :ended", {":ended": 0})
+        self._update_owned(
+            task_id,
+            worker_id,
+            "SET lease_expires_at = :ended, sweep_at = :now",
+            {":ended": 0, ":now": int(time.time())},
+        )
 
     def complete(
         self,
@@ -93,10 +111,20 @@ class TaskTable:
         if quality is not None:
             update += "quality = :quality, "
             values[":quality"] = dynamo_numbers(quality)
-        self._update_owned(task_id, worker_id, update + "updated_at = :now REMOVE lease_expires_at", values)
+        self._update_owned(task_id, worker_id, update + "updated_at = :now " + _LEAVE_SWEEP, values)
 
-    def fail(self, task_id: str, error: ErrorBody, worker_id: str | None = None) -> bool:
-        """Mark a task failed unless it already finished. With worker_id, only if that worker holds it.
+    def fail(
+        self,
+        task_id: str,
+        error: ErrorBody,
+        worker_id: str | None = None,
+        *,
+        unless_leased: bool = False,
+        queued_before: int | None = None,
+    ) -> bool:
+        """Mark a task failed unless it already finished. With worker_id, only if that worker holds it;
+        with unless_leased, only if no worker holds a live lease on it; with queued_before, only if it is
+        still queued since before that epoch second.
 
         Returns False when the task was already completed/failed (or held by someone else)."""
         condition = "attribute_exists(task_id) AND #s IN (:queued, :processing)"
@@ -110,16 +138,48 @@ class TaskTable:
         if worker_id is not None:
             condition += " AND worker_id = :worker"
             values[":worker"] = worker_id
+        if unless_leased:
+            condition += " AND (attribute_not_exists(lease_expires_at) OR lease_expires_at < :epoch)"
+            values[":epoch"] = int(time.time())
+        if queued_before is not None:
+            condition += " AND #s = :queued AND sweep_at < :before"
+            values[":before"] = queued_before
         try:
             self.table.update_item(
                 Key={"task_id": task_id},
-                UpdateExpression="SET #s = :failed, #e = :error, updated_at = :now REMOVE lease_expires_at",
+                UpdateExpression="SET #s = :failed, #e = :error, updated_at = :now " + _LEAVE_SWEEP,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#s": "status", "#e": "error"},
                 ExpressionAttributeValues=values,
             )
         except ClientError as err:
             if condition_failed(err):
+                return False
+            raise
+        return True
+
+    def overdue(self, status: TaskStatus, before: int, limit: int = 100) -> list[str]:
+        """Ids of unfinished tasks in `status` whose sweep_at is earlier than `before` (oldest first)."""
+        response = self.table.query(
+            IndexName=SWEEP_INDEX,
+            KeyConditionExpression=Key("sweep_status").eq(status.value) & Key("sweep_at").lt(before),
+            Limit=limit,
+        )
+        return [str(item["task_id"]) for item in response.get("Items", [])]
+
+    def mark_redriven(self, task_id: str, now: int) -> bool:
+        """Note that a processing task whose lease lapsed by `now` is sent a new message (so the next sweeps
+        leave it alone for a while). False when the task moved on meanwhile: then no message is sent."""
+        try:
+            self.table.update_item(
+                Key={"task_id": task_id},
+                UpdateExpression="SET sweep_at = :now",
+                ConditionExpression="#s = :processing AND lease_expires_at < :now",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":processing": TaskStatus.PROCESSING.value, ":now": now},
+            )
+        except ClientError as error:
+            if condition_failed(error):
                 return False
             raise
         return True

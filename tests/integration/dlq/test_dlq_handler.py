@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
+import pytest
+
 from engine_layer.operations import Operation
+from functions.core.aws.clients import client
+from functions.core.aws.sqs import TaskQueue
 from functions.core.aws.task_table import TaskTable
 from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.settings import Settings
+from functions.core.settings import Settings, get_settings
 from functions.core.tasks import Task, TaskStatus
 from functions.dlq.handler import lambda_handler
 from infra.local.lambda_context import LocalLambdaContext
@@ -49,8 +54,9 @@ def new_task(tasks: TaskTable, settings: Settings) -> Task:
 def test_dead_letters_fail_their_tasks_unless_already_finished(settings: Settings) -> None:
     tasks = TaskTable(settings.tasks_table)
     stuck = new_task(tasks, settings)
-    processing = new_task(tasks, settings)
-    tasks.claim(processing.task_id, "a-worker", 60)
+    lapsed = new_task(tasks, settings)
+    tasks.claim(lapsed.task_id, "a-worker", 60)
+    tasks.release(lapsed.task_id, "a-worker")  # its worker gave it back: no live lease
     finished = new_task(tasks, settings)
     tasks.claim(finished.task_id, "a-worker", 60)
     tasks.complete(finished.task_id, "a-worker", result_key="r.jpg", content_type="image/jpeg", engine={})
@@ -60,15 +66,14 @@ def test_dead_letters_fail_their_tasks_unless_already_finished(settings: Setting
 
     event = {
         "Records": [
-            sqs_record(json.dumps({"task_id": t.task_id}))
-            for t in (stuck, processing, finished, already_failed)
+            sqs_record(json.dumps({"task_id": t.task_id})) for t in (stuck, lapsed, finished, already_failed)
         ]
         + [sqs_record("not json"), sqs_record(json.dumps({"task_id": "no-such-task"}))]
     }
     answer = lambda_handler(event, LocalLambdaContext(function_name="faceswap-test-dlq"))
 
     assert answer == {"batchItemFailures": []}
-    for task in (stuck, processing):
+    for task in (stuck, lapsed):
         stored = tasks.get(task.task_id)
         assert stored is not None and stored.status is TaskStatus.FAILED
         assert stored.error is not None and stored.error.code is ErrorCode.SERVER_ERROR
@@ -76,3 +81,32 @@ def test_dead_letters_fail_their_tasks_unless_already_finished(settings: Setting
     assert done is not None and done.status is TaskStatus.COMPLETED and done.error is None
     failed = tasks.get(already_failed.task_id)
     assert failed is not None and failed.error == input_fault
+
+
+def test_a_dead_letter_never_fails_a_task_under_a_live_lease(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker still holds the task (its message ran out of receives while it worked): the dead letter
+    stays on the DLQ, hidden until the lease could have lapsed, and the task is left to its worker."""
+    tasks = TaskTable(settings.tasks_table)
+    # A DLQ of its own: the session's is shared with other suites' dead letters.
+    dlq_url = client("sqs").create_queue(QueueName=f"dlq-live-lease-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("TASK_DLQ_URL", dlq_url)
+    get_settings.cache_clear()
+    dlq = TaskQueue(dlq_url)
+    held = new_task(tasks, settings)
+    tasks.claim(held.task_id, "a-live-worker", 60)
+    dlq.send(held.task_id)
+    (message,) = dlq.receive(wait_seconds=1, visibility_timeout=1)
+    record = sqs_record(json.dumps({"task_id": held.task_id}))
+    record["receiptHandle"] = message.receipt_handle
+
+    answer = lambda_handler({"Records": [record]}, LocalLambdaContext(function_name="faceswap-test-dlq"))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    stored = tasks.get(held.task_id)
+    assert stored is not None and stored.status is TaskStatus.PROCESSING
+    time.sleep(1.5)  # past the 1 s the receive hid it for: it is hidden for the lease's remainder now
+    assert dlq.receive(wait_seconds=0) == []
+    monkeypatch.undo()
+    get_settings.cache_clear()

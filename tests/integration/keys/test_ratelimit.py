@@ -96,11 +96,14 @@ def test_status_polls_are_held_per_second_and_cost_nothing(
     refused = polls[-1]
     assert refused.refused_by is not None and refused.refused_by.window.kind is WindowKind.SECOND
     assert refused.retry_after_seconds == 1
-    clock.set("2026-03-01T10:20:00.999")
+    # A token bucket: a token comes back every 1/10 s, and ten saved make the most a burst can take.
+    clock.set("2026-03-01T10:20:00.050")
     assert not limiter.admit_status_poll(key).allowed
-    clock.set("2026-03-01T10:20:01.000")
+    clock.set("2026-03-01T10:20:00.150")
+    assert [limiter.admit_status_poll(key).allowed for _ in range(2)] == [True, False]
+    clock.set("2026-03-01T10:20:05.000")
+    assert [limiter.admit_status_poll(key).allowed for _ in range(11)] == [True] * 10 + [False]
     later = limiter.admit_status_poll(key)
-    assert later.allowed
     # Polls leave the plan windows as they were, and their answers describe them.
     assert later.usage.hour.used == 1 and later.usage.tightest.remaining == 49
     assert limiter.usage(key).day.used == 1

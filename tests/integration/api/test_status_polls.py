@@ -1,0 +1,44 @@
+"""Status polls cost no write: through the real API handler, a poll's only DynamoDB call is one task read
+(the key and the plan usage for its headers are cached per function instance)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from functions.core.aws.clients import client, dynamodb_table
+from functions.core.settings import Settings
+from tests import face_photos
+from tests.integration.api.conftest import Invoke, multipart
+
+
+def test_a_status_poll_is_one_dynamodb_read_and_no_write(invoke: Invoke) -> None:
+    content_type, body = multipart({"srcimage": face_photos.two_faces((0, 2))})
+    task_id = invoke("POST", "/api/faceswap/swapfacesameimage", body=body, content_type=content_type).body[
+        "task_id"
+    ]
+    settings = Settings()
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_kwargs: Any) -> None:
+        calls[event_name.rsplit(".", 1)[1]] += 1
+
+    dynamodb_clients = [client("dynamodb")] + [
+        dynamodb_table(name).meta.client
+        for name in (settings.tasks_table, settings.api_keys_table, settings.rate_limits_table)
+    ]
+    for boto_client in dynamodb_clients:
+        boto_client.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        first = invoke("GET", f"/api/task-status/{task_id}")
+        assert first.status == 200 and "x-ratelimit-remaining" in first.headers
+        calls.clear()
+        polls = 5
+        answers = [invoke("GET", f"/api/task-status/{task_id}") for _ in range(polls)]
+    finally:
+        for boto_client in dynamodb_clients:
+            boto_client.meta.events.unregister("before-call.dynamodb.*", count)
+
+    assert [a.status for a in answers] == [200] * polls
+    assert all("x-ratelimit-remaining" in a.headers for a in answers)
+    assert calls == Counter({"GetItem": polls}), calls
