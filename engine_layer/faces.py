@@ -16,6 +16,10 @@ DETECTION_THRESHOLD = 0.5
 NMS_THRESHOLD = 0.4
 # The detector sees the image scaled to fit this square (SCRFD's fixed 640x640 input).
 DETECTOR_INPUT_SIZE = 640
+# Faces larger than this (box side, px) are swapped and restored on a crop shrunk to it (face_crop): past
+# it more pixels add cost, not detail (inswapper works at 128 px, GFPGAN at 512 px, the classic swap at
+# the source face's own size). The worker's FACESWAP_FACE_RESOLUTION overrides it.
+DEFAULT_FACE_RESOLUTION = 1024
 # Contract: a face whose box is under 1/16 of the largest face's box (same image) is background.
 BACKGROUND_AREA_RATIO = 1.0 / 16.0
 
