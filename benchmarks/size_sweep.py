@@ -177,41 +177,50 @@ def run_case(layout: str, megapixels: float, photos: Path, model_dir: Path, repe
 # --- the sweep ----------------------------------------------------------------------------------------------
 
 
-def plot(cases: list[Case], path: Path, note: str) -> None:
+def plot(cases: list[Case], path: Path, note: str, before: list[Case] | None = None) -> None:
+    """Time (wall and CPU) and peak memory against megapixels; `before`: an earlier sweep, drawn faint."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (times, memory) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=72)
     for layout, colour in (("large", "tab:red"), ("small", "tab:blue")):
-        rows = sorted((c for c in cases if c.layout == layout), key=lambda c: c.megapixels)
+        rows = _rows(cases, layout)
         mp = [c.megapixels for c in rows]
-        times.plot(mp, [c.basicswap_s for c in rows], "o-", color=colour, label=f"basicswap, {layout} face")
-        times.plot(
-            mp, [c.floor_s for c in rows], "--", color=colour, alpha=0.6, label="decode + encode floor"
-        )
-        memory.plot(
-            mp, [c.peak_mb for c in rows], "o-", color=colour, label=f"peak above idle, {layout} face"
-        )
-    floor_rows = sorted((c for c in cases if c.layout == "small"), key=lambda c: c.megapixels)
+        times.plot(mp, [c.basicswap_s for c in rows], "o-", color=colour, label=f"{layout} face, wall")
+        times.plot(mp, [c.basicswap_cpu_s for c in rows], "x:", color=colour, label=f"{layout} face, CPU")
+        times.plot(mp, [c.floor_s for c in rows], "--", color=colour, alpha=0.5, label="decode+encode floor")
+        memory.plot(mp, [c.peak_mb for c in rows], "o-", color=colour, label=f"{layout} face")
+        if before:
+            old = _rows(before, layout)
+            old_mp = [c.megapixels for c in old]
+            style = {"color": colour, "alpha": 0.35, "linewidth": 3}
+            times.plot(old_mp, [c.basicswap_cpu_s for c in old], "-", label=f"before, {layout}, CPU", **style)
+            memory.plot(old_mp, [c.peak_mb for c in old], "-", label=f"before, {layout} face", **style)
+    frames = _rows(cases, "small")
     memory.plot(
-        [c.megapixels for c in floor_rows],
-        [4 * c.frame_mb for c in floor_rows],
-        ":",
-        color="grey",
-        label="4x the decoded frame",
+        [c.megapixels for c in frames], [4 * c.frame_mb for c in frames], ":", color="grey", label="4x frame"
     )
     times.set(xlabel="target megapixels", ylabel="seconds (median)", title="Engine.run(basicswap)")
-    memory.set(xlabel="target megapixels", ylabel="MB", title="worker peak memory")
+    memory.set(xlabel="target megapixels", ylabel="MB above idle", title="worker peak memory")
     for axes in (times, memory):
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=7)
     figure.suptitle(note, fontsize=9)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     plt.close(figure)
+
+
+def _rows(cases: list[Case], layout: str) -> list[Case]:
+    return sorted((c for c in cases if c.layout == layout), key=lambda c: c.megapixels)
+
+
+def _load(path: Path) -> tuple[str, list[Case]]:
+    figures = json.loads(path.read_text())
+    return figures["note"], [Case(**case) for case in figures["cases"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--plot", type=Path, default=ROOT / "bench-results" / "size_sweep.png")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "size_sweep.json")
+    parser.add_argument("--before", type=Path, help="an earlier sweep's JSON, drawn faint for comparison")
+    parser.add_argument("--replot", action="store_true", help="only redraw the plot from --json")
     parser.add_argument("--case", nargs=2, metavar=("LAYOUT", "MEGAPIXELS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -235,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(case)))
         return 0
 
+    before = _load(args.before)[1] if args.before else None
+    if args.replot:
+        note, cases = _load(args.json)
+        plot(cases, args.plot, note, before)
+        print(f"plot: {args.plot}")
+        return 0
     load = os.getloadavg()
     print(f"size sweep: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'layout':<7}{'MP':>6}{'basicswap s':>13}{'cpu s':>7}{'floor s':>9}{'precheck s':>12}", end="")
@@ -262,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.strftime('%Y-%m-%d')}, offline tier, {os.cpu_count()} shared CPUs, "
         f"load {load[0]:.1f}; medians of {args.repeat}"
     )
-    plot(cases, args.plot, note)
+    plot(cases, args.plot, note, before)
     print(f"plot: {args.plot}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"note": note, "cases": [asdict(c) for c in cases]}, indent=2))
