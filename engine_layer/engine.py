@@ -120,16 +120,16 @@ class Engine:
             _guarded("reading the source face", lambda src=source: self._source_identity(*src))
             for _, source in plan
         ]
-        # The scene was decoded for this run alone: faces are pasted into it in place, no frame copy.
-        frame = scene.image.pixels
-        work = _FaceWork(frame, [target for target, _ in plan], self.face_resolution)
+        # One copy of the frame receives the faces; the decoded scene stays as it was uploaded.
+        pixels = scene.image.pixels.copy()
+        work = _FaceWork(pixels, [target for target, _ in plan], self.face_resolution)
         for index, identity in enumerate(identities):
             swap = partial(_swap_with, self.swapper, identity)
             _guarded("swapping", lambda n=index, stage=swap: work.apply(n, stage))
         if enhance:
             for index in range(len(plan)):
                 _guarded("restoring", lambda n=index: work.apply(n, self.restorer.restore))
-        encoded = _guarded("encoding the result", lambda: encode_image(scene.image, frame))
+        encoded = _guarded("encoding the result", lambda: encode_image(scene.image, pixels))
         return SwapResult(
             image=encoded,
             content_type=CONTENT_TYPES[scene.image.format],
@@ -153,8 +153,9 @@ class Engine:
 
 
 class _FaceWork:
-    """Stages applied face by face in crops of one frame; each face's working pixels are kept between
-    its stages (a shrunk crop is not resampled down and up again) until another face's paste touches it."""
+    """Stages applied face by face in crops of one frame, pasted into it in place. A face's working pixels
+    are kept between its stages (a shrunk crop is not resampled down and up again) until another face's
+    paste touches its crop."""
 
     def __init__(self, frame: np.ndarray, faces: Sequence[Face], resolution: int) -> None:
         self._frame = frame
