@@ -17,6 +17,7 @@ from insightface.model_zoo import get_model
 from insightface.model_zoo.scrfd import SCRFD
 
 from engine_layer.datatypes import Face
+from engine_layer.decode import Preview
 from engine_layer.errors import ModelsMissing
 from engine_layer.faces import DETECTION_THRESHOLD, DETECTOR_INPUT_SIZE, NMS_THRESHOLD
 from engine_layer.precheck import detect_faces, detect_in_upload
@@ -47,6 +48,10 @@ class ScrfdDetector:
     def detect_in_upload(self, data: bytes, field: str) -> list[Face]:
         """Foreground faces of uploaded bytes, read from a reduced decode (as the API's pre-check does)."""
         return detect_in_upload(data, field, self._detect_canvas)
+
+    def detect_in_preview(self, preview: Preview) -> list[Face]:
+        """Foreground faces of an upload's preview (decode_preview), in the upload's coordinates."""
+        return detect_faces(preview.pixels, self._detect_canvas, preview.factor)
 
     def _detect_canvas(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         boxes, kps = self._model.detect(canvas, input_size=self._size, det_thresh=DETECTION_THRESHOLD)

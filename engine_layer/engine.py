@@ -21,7 +21,7 @@ import numpy as np
 
 from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage, Face, Restorer, SourceIdentity, Swapper, SwapResult
-from engine_layer.decode import CONTENT_TYPES, decode_image, encode_image
+from engine_layer.decode import CONTENT_TYPES, decode_image, decode_preview, encode_image
 from engine_layer.detection import ScrfdDetector
 from engine_layer.errors import EngineError, FaceIndexOutOfRange
 from engine_layer.face_crop import FaceCrop
@@ -29,6 +29,7 @@ from engine_layer.faces import DEFAULT_FACE_RESOLUTION, require_count
 from engine_layer.landmarks import DlibLandmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
+from engine_layer.precheck import PREVIEW_SIDE
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,13 @@ class Engine:
         if field not in images:
             raise ValueError(f"images has no {field!r}; the caller must validate required fields first")
         data = images[field]
-        # Faces are counted on a reduced decode first: a photo with the wrong faces costs no full decode.
-        found = _guarded(f"face detection in {field}", lambda: self.detector.detect_in_upload(data, field))
+        # Faces are counted on a reduced decode first: a photo with the wrong faces costs no full decode
+        # (and a photo small enough to be its own preview is decoded once).
+        preview = decode_preview(data, field, PREVIEW_SIDE)
+        found = _guarded(f"face detection in {field}", lambda: self.detector.detect_in_preview(preview))
         faces = require_count(field, found, expected)
-        return _Input(field, decode_image(data, field), faces)
+        decoded = preview.decoded if preview.decoded is not None else decode_image(data, field)
+        return _Input(field, decoded, faces)
 
 
 class _FaceWork:
