@@ -290,7 +290,7 @@ def _verdicts(cases: list[Case]) -> None:
     largest = max(c.megapixels for c in cases)
     if largest < 39:
         return
-    for case in (c for c in cases if c.megapixels == largest):
+    for case in (c for c in cases if c.megapixels > largest - 1):  # both layouts' largest size
         goal = GOALS[case.layout]
         print(
             f"{case.layout} face at {case.megapixels:.0f} MP: basicswap {case.basicswap_s:.2f} s "
