@@ -92,28 +92,108 @@ def decode_image(data: bytes, field: str) -> DecodedImage:
     info = sniff(data, field)
     try:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
-            image.load()
-            icc = image.info.get("icc_profile")
-            qtables, subsampling = _jpeg_settings(image) if info.format == "JPEG" else (None, None)
-            upright = _upright(image)
-            rgb, alpha, icc = _to_rgb(upright, icc)
+            return _decoded(image, info.format, data)
     except _READ_ERRORS as exc:
         raise InvalidImage(f"{field} could not be decoded (truncated or corrupt).", image=field) from exc
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A reduced copy of an upload for face detection: `factor` full-resolution pixels per preview pixel.
+
+    `decoded` is the full image when making the preview needed it anyway (PNG, WebP), so a caller that
+    needs both does not decode twice.
+    """
+
+    pixels: np.ndarray  # h x w x 3 uint8 BGR, upright
+    factor: int
+    decoded: DecodedImage | None = None
+
+
+def decode_preview(data: bytes, field: str, min_side: int) -> Preview:
+    """The upload decoded at 1/2..1/8 scale, its long side still at least `min_side` (when it was).
+
+    JPEG: libjpeg scales in the DCT while decoding (Pillow's draft mode), so a 40 MP photo costs a
+    fraction of a full decode and never exists at full size. Other formats are decoded in full and
+    reduced by box averaging (`reduce_for_detection`).
+    """
+    info = sniff(data, field)
+    try:
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+            factor = _draft(image, min_side) if info.format == "JPEG" else 1
+            if factor > 1:
+                return Preview(_decoded(image, info.format).pixels, factor)
+            decoded = _decoded(image, info.format, data)
+    except _READ_ERRORS as exc:
+        raise InvalidImage(f"{field} could not be decoded (truncated or corrupt).", image=field) from exc
+    pixels, factor = reduce_for_detection(decoded.pixels, min_side)
+    return Preview(pixels, factor, decoded)
+
+
+def reduce_for_detection(pixels: np.ndarray, min_side: int) -> tuple[np.ndarray, int]:
+    """`pixels` box-averaged by the largest whole factor that keeps the long side >= `min_side`."""
+    factor = max(1, max(pixels.shape[:2]) // max(1, min_side))
+    if factor == 1:
+        return pixels, 1
+    image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")  # channel order does not matter here
+    return np.asarray(image.reduce(factor)), factor
+
+
+def _draft(image: Image.Image, min_side: int) -> int:
+    """Ask libjpeg for a 1/2, 1/4 or 1/8 scale decode keeping the long side >= min_side; the factor."""
+    factor = max(image.size) // max(1, min_side)
+    if factor < 2:
+        return 1
+    width, height = image.size
+    wanted = (max(1, -(-width // factor)), max(1, -(-height // factor)))
+    drafted = image.draft(None, wanted)
+    if drafted is None:  # a JPEG Pillow cannot draft (more than one tile): decoded in full instead
+        return 1
+    return round(width / drafted[1][2])
+
+
+def _decoded(image: Image.Image, fmt: str, data: bytes) -> DecodedImage:
+    image.load()
+    icc = image.info.get("icc_profile")
+    # Read before the EXIF turn: the result is re-encoded with the scene's own tables (see encode_image).
+    qtables, subsampling = _jpeg_settings(image) if fmt == "JPEG" else (None, None)
+    image = _upright(image)
+    rgb, alpha, icc = _to_rgb(image, icc)
     return DecodedImage(
-        pixels=np.ascontiguousarray(rgb[..., ::-1]),
-        format=info.format,
+        pixels=_bgr_pixels(rgb),
+        format=fmt,
         alpha=alpha,
         icc_profile=icc,
         jpeg_qtables=qtables,
         jpeg_subsampling=subsampling,
-        webp_lossless=info.format == "WEBP" and _webp_is_lossless(data),
+        webp_lossless=fmt == "WEBP" and _webp_is_lossless(data),
     )
+
+
+def _pil_from_bgr(pixels: np.ndarray) -> Image.Image:
+    """BGR pixels as an RGB Pillow image, unpacked by Pillow itself (no reversed copy of the frame)."""
+    height, width = pixels.shape[:2]
+    return Image.frombuffer("RGB", (width, height), np.ascontiguousarray(pixels), "raw", "BGR", 0, 1)
+
+
+# Rows converted at a time: Pillow's tobytes would hold the whole frame twice (its chunks and their join).
+_BAND_ROWS = 256
+
+
+def _bgr_pixels(rgb: Image.Image) -> np.ndarray:
+    """An RGB Pillow image as a writable HxWx3 BGR array, filled band by band (one full-size copy)."""
+    width, height = rgb.size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        band = rgb.crop((0, top, width, bottom)).tobytes("raw", "BGR")
+        pixels[top:bottom] = np.frombuffer(band, dtype=np.uint8).reshape(bottom - top, width, 3)
+    return pixels
 
 
 def encode_image(scene: DecodedImage, pixels: np.ndarray) -> bytes:
     """Encode BGR `pixels` in the scene's format, with the scene's alpha (PNG/WebP) and ICC profile."""
-    rgb = np.ascontiguousarray(pixels[..., ::-1])
-    image = Image.fromarray(rgb, "RGB")
+    image = _pil_from_bgr(pixels)
     alpha = scene.alpha
     if alpha is not None and scene.format in ("PNG", "WEBP") and alpha.shape == pixels.shape[:2]:
         image.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
@@ -178,26 +258,27 @@ def _jpeg_settings(image: Image.Image) -> tuple[list[list[int]] | None, int | No
 
 
 def _upright(image: Image.Image) -> Image.Image:
-    """EXIF orientation applied; a broken EXIF block leaves the image as stored rather than refusing it."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except _READ_ERRORS:
-        return image
+    """EXIF orientation applied (in place: no copy of an upright photo); a broken EXIF block leaves the
+    image as stored rather than refusing it."""
+    with contextlib.suppress(*_READ_ERRORS):
+        ImageOps.exif_transpose(image, in_place=True)
+    return image
 
 
-def _to_rgb(image: Image.Image, icc: bytes | None) -> tuple[np.ndarray, np.ndarray | None, bytes | None]:
-    """(HxWx3 uint8 RGB, HxW uint8 alpha or None, ICC profile to keep or None)."""
+def _to_rgb(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, np.ndarray | None, bytes | None]:
+    """(an RGB Pillow image, HxW uint8 alpha or None, ICC profile to keep or None)."""
     mode = image.mode
     if mode == "CMYK":
         return _cmyk_to_rgb(image, icc), None, None
     if mode.startswith("I") or mode == "F":
         # 16-bit grayscale PNG: Pillow's convert("L") would clip at 255 instead of scaling.
-        grey = _to_8bit(np.asarray(image))
-        return np.repeat(grey[..., None], 3, axis=2), None, _rgb_profile(icc)
+        grey = Image.fromarray(_to_8bit(np.asarray(image)), "L")
+        return grey.convert("RGB"), None, _rgb_profile(icc)
     if image.has_transparency_data:
-        rgba = np.asarray(image.convert("RGBA"))
-        return rgba[..., :3], np.ascontiguousarray(rgba[..., 3]), _rgb_profile(icc)
-    return np.asarray(image.convert("RGB")), None, _rgb_profile(icc)
+        rgba = image.convert("RGBA")
+        return rgba.convert("RGB"), np.array(rgba.getchannel("A")), _rgb_profile(icc)
+    # A JPEG is RGB already: used as decoded, not copied.
+    return (image if mode == "RGB" else image.convert("RGB")), None, _rgb_profile(icc)
 
 
 def _to_8bit(values: np.ndarray) -> np.ndarray:
@@ -207,7 +288,7 @@ def _to_8bit(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(wide), 0, 255).astype(np.uint8)
 
 
-def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> np.ndarray:
+def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     """Through the file's own CMYK profile to sRGB when it has a usable one; Pillow's formula otherwise."""
     converted = None
     if icc:
@@ -215,7 +296,7 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> np.ndarray:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             srgb = ImageCms.createProfile("sRGB")
             converted = ImageCms.profileToProfile(image, source, srgb, outputMode="RGB")
-    return np.asarray(converted if converted is not None else image.convert("RGB"))
+    return converted if converted is not None else image.convert("RGB")
 
 
 def _rgb_profile(icc: bytes | None) -> bytes | None:

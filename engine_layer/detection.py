@@ -1,8 +1,8 @@
 """Face detection in the worker: SCRFD through insightface's model_zoo.
 
-The image is first reduced (or enlarged) to fit the model's 640x640 input with the same `letterbox` the
-API's pre-check uses, so both see identical pixels; boxes and keypoints are scaled back to full
-resolution, where the swap happens.
+The image is first reduced (a JPEG upload: decoded at 1/2..1/8 scale) and then fitted to the model's
+640x640 input with the same code the API's pre-check uses, so both see identical pixels; boxes and
+keypoints are scaled back to full resolution, where the swap happens.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from insightface.model_zoo import get_model
 from insightface.model_zoo.scrfd import SCRFD
 
 from engine_layer.datatypes import Face
+from engine_layer.decode import Preview
 from engine_layer.errors import ModelsMissing
 from engine_layer.faces import DETECTION_THRESHOLD, DETECTOR_INPUT_SIZE, NMS_THRESHOLD
-from engine_layer.precheck import detect_faces
+from engine_layer.precheck import detect_faces, detect_in_upload
 
 
 class ScrfdDetector:
@@ -43,6 +44,14 @@ class ScrfdDetector:
     def detect(self, image_bgr: np.ndarray) -> list[Face]:
         """Foreground faces of `image_bgr`, in contract order, in full-resolution coordinates."""
         return detect_faces(image_bgr, self._detect_canvas)
+
+    def detect_in_upload(self, data: bytes, field: str) -> list[Face]:
+        """Foreground faces of uploaded bytes, read from a reduced decode (as the API's pre-check does)."""
+        return detect_in_upload(data, field, self._detect_canvas)
+
+    def detect_in_preview(self, preview: Preview) -> list[Face]:
+        """Foreground faces of an upload's preview (decode_preview), in the upload's coordinates."""
+        return detect_faces(preview.pixels, self._detect_canvas, preview.factor)
 
     def _detect_canvas(self, canvas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         boxes, kps = self._model.detect(canvas, input_size=self._size, det_thresh=DETECTION_THRESHOLD)

@@ -1,9 +1,11 @@
 """The engine: image bytes in, a swapped image out, for the four operations of the contract.
 
 `Engine.load` picks the tier from what the model directory holds (or what the caller insists on) and
-builds its parts; `Engine.run` decodes, counts and orders faces, swaps and optionally restores them, and
-encodes the result in the scene's format. Every fault in what a user sent surfaces as an EngineError
-subclass with the contract's code; nothing else escapes `run`.
+builds its parts; `Engine.run` counts and orders faces on a reduced decode, decodes, swaps and optionally
+restores each face in a crop around it at a bounded working resolution (engine_layer.face_crop), and
+encodes the result in the scene's format: only decoding, paste-back and encoding touch the whole frame.
+Every fault in what a user sent surfaces as an EngineError subclass with the contract's code; nothing
+else escapes `run`.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
 from engine_layer import manifest, quality
-from engine_layer.datatypes import DecodedImage, Face, Restorer, Swapper, SwapResult
-from engine_layer.decode import CONTENT_TYPES, decode_image, encode_image
+from engine_layer.datatypes import DecodedImage, Face, Restorer, SourceIdentity, Swapper, SwapResult
+from engine_layer.decode import CONTENT_TYPES, decode_image, decode_preview, encode_image
 from engine_layer.detection import ScrfdDetector
 from engine_layer.errors import EngineError, FaceIndexOutOfRange
-from engine_layer.faces import require_count
+from engine_layer.face_crop import FaceCrop
+from engine_layer.faces import DEFAULT_FACE_RESOLUTION, require_count
 from engine_layer.landmarks import DlibLandmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
+from engine_layer.precheck import PREVIEW_SIDE
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class Engine:
     detector: ScrfdDetector
     swapper: Swapper
     restorer: Restorer
+    face_resolution: int = DEFAULT_FACE_RESOLUTION
 
     @classmethod
     def load(
@@ -59,6 +65,7 @@ class Engine:
         tier: str = "auto",
         require_tier: str | None = None,
         providers: Sequence[str] | None = None,
+        face_resolution: int = DEFAULT_FACE_RESOLUTION,
     ) -> Engine:
         """Build the engine for `tier` ("auto" = best present). ModelsMissing when it cannot run."""
         model_dir = Path(model_dir)
@@ -69,7 +76,13 @@ class Engine:
             providers = onnx_providers()
         detector = ScrfdDetector(model_dir / DETECTOR_FILE, providers)
         swapper, restorer = _TIER_BUILDERS[chosen](model_dir, providers)
-        engine = cls(tier=chosen, detector=detector, swapper=swapper, restorer=restorer)
+        engine = cls(
+            tier=chosen,
+            detector=detector,
+            swapper=swapper,
+            restorer=restorer,
+            face_resolution=face_resolution,
+        )
         logger.info("engine loaded from %s: %s", model_dir, engine.describe())
         return engine
 
@@ -105,16 +118,18 @@ class Engine:
         # Every identity is read from the untouched inputs before any swap, so swapfacesameimage's second
         # swap does not read a face the first one already replaced.
         identities = [
-            _guarded("reading the source face", lambda src=source: self.swapper.source_identity(*src))
+            _guarded("reading the source face", lambda src=source: self._source_identity(*src))
             for _, source in plan
         ]
-        pixels = scene.image.pixels
-        for (target, _), identity in zip(plan, identities, strict=True):
-            pixels = _guarded("swapping", lambda p=pixels, t=target, i=identity: self.swapper.swap(p, t, i))
+        # One copy of the frame receives the faces; the decoded scene stays as it was uploaded.
+        pixels = scene.image.pixels.copy()
+        work = _FaceWork(pixels, [target for target, _ in plan], self.face_resolution)
+        for index, identity in enumerate(identities):
+            swap = partial(_swap_with, self.swapper, identity)
+            _guarded("swapping", lambda n=index, stage=swap: work.apply(n, stage))
         if enhance:
-            for target, _ in plan:
-                pixels = _guarded("restoring", lambda p=pixels, t=target: self.restorer.restore(p, t))
-        pixels = _as_scene(pixels, scene.image.pixels)
+            for index in range(len(plan)):
+                _guarded("restoring", lambda n=index: work.apply(n, self.restorer.restore))
         encoded = _guarded("encoding the result", lambda: encode_image(scene.image, pixels))
         return SwapResult(
             image=encoded,
@@ -124,11 +139,47 @@ class Engine:
             quality=_quality_report(inputs, scene, plan, identities),
         )
 
+    def _source_identity(self, image: np.ndarray, face: Face) -> SourceIdentity:
+        """The identity read from a crop around the source face at working resolution, not the photo."""
+        crop = FaceCrop.around(face, image.shape, self.face_resolution)
+        return self.swapper.source_identity(crop.cut(image), crop.face_in(face))
+
     def _input(self, field: str, images: Mapping[str, bytes], expected: int) -> _Input:
         if field not in images:
             raise ValueError(f"images has no {field!r}; the caller must validate required fields first")
-        decoded = decode_image(images[field], field)
-        return _Input(field, decoded, require_count(field, self.detect(field, decoded), expected))
+        data = images[field]
+        # Faces are counted on a reduced decode first: a photo with the wrong faces costs no full decode
+        # (and a photo small enough to be its own preview is decoded once).
+        preview = decode_preview(data, field, PREVIEW_SIDE)
+        found = _guarded(f"face detection in {field}", lambda: self.detector.detect_in_preview(preview))
+        faces = require_count(field, found, expected)
+        decoded = preview.decoded if preview.decoded is not None else decode_image(data, field)
+        return _Input(field, decoded, faces)
+
+
+class _FaceWork:
+    """Stages applied face by face in crops of one frame, pasted into it in place. A face's working pixels
+    are kept between its stages (a shrunk crop is not resampled down and up again) until another face's
+    paste touches its crop."""
+
+    def __init__(self, frame: np.ndarray, faces: Sequence[Face], resolution: int) -> None:
+        self._frame = frame
+        self._faces = list(faces)
+        self._crops = [FaceCrop.around(face, frame.shape, resolution) for face in faces]
+        self._pixels: dict[int, np.ndarray] = {}
+
+    def apply(self, index: int, stage: Callable[[np.ndarray, Face], np.ndarray]) -> None:
+        """Run `stage` on face `index`'s crop and paste what it changed into the frame."""
+        crop = self._crops[index]
+        before = self._pixels.get(index)
+        if before is None:
+            before = crop.cut(self._frame)
+        after = _as_crop(stage(before, crop.face_in(self._faces[index])), before)
+        if crop.paste(self._frame, before, after):
+            for other, other_crop in enumerate(self._crops):
+                if other != index and other_crop.overlaps(crop):
+                    self._pixels.pop(other, None)
+        self._pixels[index] = after
 
 
 # (target face in the scene, (source pixels, source face)) for each swap, in order.
@@ -201,11 +252,15 @@ def _checked_index(swap_index: Sequence[int] | None, sources: int, targets: int)
     return order
 
 
-def _as_scene(pixels: np.ndarray, scene: np.ndarray) -> np.ndarray:
-    """The result must be the scene's size and dtype whatever a stage returned."""
-    if pixels.shape != scene.shape or pixels.dtype != np.uint8:
+def _swap_with(swapper: Swapper, identity: SourceIdentity, pixels: np.ndarray, face: Face) -> np.ndarray:
+    return swapper.swap(pixels, face, identity)
+
+
+def _as_crop(pixels: np.ndarray, crop: np.ndarray) -> np.ndarray:
+    """A stage must return pixels of the crop's size and dtype whatever it did."""
+    if pixels.shape != crop.shape or pixels.dtype != np.uint8:
         raise EngineError(
-            f"A stage returned {pixels.shape} {pixels.dtype}, not the scene's {scene.shape} uint8.",
+            f"A stage returned {pixels.shape} {pixels.dtype}, not the crop's {crop.shape} uint8.",
             stage="result",
         )
     return pixels

@@ -16,6 +16,7 @@ import onnxruntime
 from PIL import Image
 
 from engine_layer.datatypes import DecodedImage, Face
+from engine_layer.decode import decode_preview, reduce_for_detection
 from engine_layer.errors import ModelsMissing
 from engine_layer.faces import DETECTION_THRESHOLD, DETECTOR_INPUT_SIZE, NMS_THRESHOLD, order_faces
 
@@ -28,21 +29,35 @@ _STD = 128.0
 # Passes over one image: the photo fitted to the whole input, then (only when that finds nobody) fitted
 # to half of it, because SCRFD misses a face that fills its whole input (a tight crop, a close selfie).
 DETECTION_FITS: tuple[int, ...] = (DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE // 2)
+# Detection reads a copy reduced to about twice the detector's input: letterbox then still averages
+# several pixels into each of the detector's, so small faces look as they do on the full photo.
+PREVIEW_SIDE = 2 * DETECTOR_INPUT_SIZE
 
 CanvasDetector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def detect_faces(pixels: np.ndarray, detect_canvas: CanvasDetector) -> list[Face]:
-    """Contract-ordered faces of a full-resolution BGR image, found by `detect_canvas` on 640x640 copies.
+def detect_faces(pixels: np.ndarray, detect_canvas: CanvasDetector, factor: int = 1) -> list[Face]:
+    """Contract-ordered faces of a BGR image, found by `detect_canvas` on 640x640 copies.
 
-    API (numpy SCRFD) and worker (insightface SCRFD) both come through here, so they see the same copies.
+    `pixels` may be a reduced copy of the photo (`factor` photo pixels per pixel, see decode_preview):
+    faces come back in the photo's coordinates either way. A large full-size array is box-reduced first,
+    as a PNG's preview is. API (numpy SCRFD) and worker (insightface SCRFD) both come through here, so
+    they see the same copies.
     """
+    if factor == 1:
+        pixels, factor = reduce_for_detection(pixels, PREVIEW_SIDE)
     for fit in DETECTION_FITS:
         canvas, scale = letterbox(pixels, fit)
         boxes, kps = detect_canvas(canvas)
         if boxes.shape[0]:
-            return faces_from_detections(boxes, kps, scale)
+            return faces_from_detections(boxes, kps, scale / factor)
     return []
+
+
+def detect_in_upload(data: bytes, field: str, detect_canvas: CanvasDetector) -> list[Face]:
+    """Faces of an upload found on its preview (a JPEG decoded at reduced scale): no full decode."""
+    preview = decode_preview(data, field, PREVIEW_SIDE)
+    return detect_faces(preview.pixels, detect_canvas, preview.factor)
 
 
 def letterbox(pixels: np.ndarray, fit: int = DETECTOR_INPUT_SIZE) -> tuple[np.ndarray, float]:
@@ -100,6 +115,10 @@ class FaceCounter:
     def faces(self, decoded: DecodedImage) -> list[Face]:
         """Foreground faces of `decoded`, in contract order (left to right)."""
         return detect_faces(decoded.pixels, self.detect_canvas)
+
+    def faces_in_upload(self, data: bytes, field: str) -> list[Face]:
+        """Foreground faces of uploaded bytes, read from a reduced decode (the API's pre-check)."""
+        return detect_in_upload(data, field, self.detect_canvas)
 
     def detect_canvas(self, canvas_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """SCRFD on one 640x640 BGR canvas: (n,5) boxes with score, (n,5,2) keypoints, after NMS."""

@@ -9,7 +9,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from engine_layer.decode import ImageInfo, decode_image, sniff
+from engine_layer.decode import ImageInfo, sniff
 from engine_layer.errors import EngineError
 from engine_layer.faces import require_count
 from engine_layer.precheck import FaceCounter
@@ -63,7 +63,7 @@ def face_counter(model_path: Path) -> FaceCounter:
 def check_faces(data: bytes, field: str, label: str, expected: int, model_path: Path) -> None:
     """The same detector, threshold and background rule as the worker: answer face faults at once."""
     try:
-        require_count(field, face_counter(model_path).faces(decode_image(data, field)), expected)
+        require_count(field, face_counter(model_path).faces_in_upload(data, field), expected)
     except EngineError as error:
         raise _labelled(error, label) from error
 

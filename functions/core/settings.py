@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine_layer.faces import DEFAULT_FACE_RESOLUTION
+
 EngineTier = Literal["auto", "offline", "production"]
 
 
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     engine_tier: EngineTier = Field("auto", alias="FACESWAP_ENGINE_TIER")
     # A production stage sets this so a worker refuses to start without the tier it pays for.
     require_tier: Literal["offline", "production"] | None = Field(None, alias="FACESWAP_REQUIRE_TIER")
+    # Faces larger than this (box side, px) are swapped and restored on a crop shrunk to it: cost then
+    # follows the faces, not the megapixels (engine_layer.face_crop).
+    face_resolution: int = Field(DEFAULT_FACE_RESOLUTION, alias="FACESWAP_FACE_RESOLUTION", ge=256, le=8192)
 
     # Results and task records
     result_url_ttl_seconds: int = Field(3600, alias="RESULT_URL_TTL_SECONDS", ge=60, le=7 * 24 * 3600)

@@ -104,7 +104,10 @@ class Worker:
             from engine_layer.engine import Engine  # the heavy import only where a worker really runs
 
             engine = Engine.load(
-                settings.model_dir, tier=settings.engine_tier, require_tier=settings.require_tier
+                settings.model_dir,
+                tier=settings.engine_tier,
+                require_tier=settings.require_tier,
+                face_resolution=settings.face_resolution,
             )
         return cls(
             engine=engine,

@@ -18,3 +18,17 @@ def test_defaults_are_the_local_stacks_names(monkeypatch: pytest.MonkeyPatch) ->
             if variable.endswith("_URL"):
                 continue  # queue URLs carry the endpoint; only the stack knows it
             assert defaults[variable] == physical_name("local", value["Ref"]), variable
+
+
+def test_face_resolution_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from engine_layer.faces import DEFAULT_FACE_RESOLUTION
+
+    monkeypatch.delenv("FACESWAP_FACE_RESOLUTION", raising=False)
+    assert Settings().face_resolution == DEFAULT_FACE_RESOLUTION
+    monkeypatch.setenv("FACESWAP_FACE_RESOLUTION", "512")
+    assert Settings().face_resolution == 512
+    monkeypatch.setenv("FACESWAP_FACE_RESOLUTION", "64")  # too small for dlib's landmarks to hold
+    with pytest.raises(ValidationError):
+        Settings()
