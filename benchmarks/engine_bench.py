@@ -3,8 +3,8 @@
     python benchmarks/engine_bench.py [--photos ../shared/faces] [--model-dir .models] [--tier auto]
                                       [--repeat 3] [--json bench-results/engine.json]
 
-Stages, timed one by one on the engine's own components: decode, detect, landmarks (offline tier's
-dlib 68 points; the classic swapper computes them again inside `swap`), swap (source identity + swap),
+Stages, timed one by one on the engine's own components: decode, detect, landmarks (the offline tier's
+landmarker, MediaPipe's face mesh; the classic swapper computes them again inside `swap`), swap (source identity + swap),
 restore, encode. Then the whole `Engine.run(basicswap)` against the baseline the issue sets: decode +
 detect of both images + encode of the result. Goal: basicswap under 3x that baseline.
 
