@@ -4,9 +4,9 @@
                                       [--repeat 3] [--json bench-results/engine.json]
 
 Stages, timed one by one on the engine's own components: decode, detect, landmarks (the offline tier's
-landmarker, MediaPipe's face mesh; the classic swapper computes them again inside `swap`), swap (source identity + swap),
-restore, encode. Then the whole `Engine.run(basicswap)` against the baseline the issue sets: decode +
-detect of both images + encode of the result. Goal: basicswap under 3x that baseline.
+landmarker, MediaPipe's face mesh; the classic swapper computes them again inside `swap`), swap (source
+identity + swap), restore, encode. Then the whole `Engine.run(basicswap)` against the baseline the
+issue sets: decode + detect of both images + encode of the result. Goal: basicswap under 3x that baseline.
 
 Photos: the one-face JPEGs of 0.5-2.5 MP in --photos; when that folder is absent (a fresh clone), crops
 of insightface's t1.jpg around each face, enlarged to about 1 MP, stand in (and the output says so).
