@@ -3,10 +3,10 @@
     python benchmarks/engine_bench.py [--photos ../shared/faces] [--model-dir .models] [--tier auto]
                                       [--repeat 3] [--json bench-results/engine.json]
 
-Stages, timed one by one on the engine's own components: decode, detect, landmarks (offline tier's
-dlib 68 points; the classic swapper computes them again inside `swap`), swap (source identity + swap),
-restore, encode. Then the whole `Engine.run(basicswap)` against the baseline the issue sets: decode +
-detect of both images + encode of the result. Goal: basicswap under 3x that baseline.
+Stages, timed one by one on the engine's own components: decode, detect, landmarks (the offline tier's
+landmarker, MediaPipe's face mesh; the classic swapper computes them again inside `swap`), swap (source
+identity + swap), restore, encode. Then the whole `Engine.run(basicswap)` against the baseline the
+issue sets: decode + detect of both images + encode of the result. Goal: basicswap under 3x that baseline.
 
 Photos: the one-face JPEGs of 0.5-2.5 MP in --photos; when that folder is absent (a fresh clone), crops
 of insightface's t1.jpg around each face, enlarged to about 1 MP, stand in (and the output says so).
@@ -29,8 +29,8 @@ import cv2
 import numpy as np
 
 from engine_layer.decode import decode_image, encode_image
-from engine_layer.engine import LANDMARK_FILE, Engine
-from engine_layer.landmarks import DlibLandmarker
+from engine_layer.engine import Engine
+from engine_layer.landmarks import Landmarker, load_landmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import Operation
 
@@ -108,7 +108,7 @@ def t1_crops(engine: Engine) -> list[Photo]:
 
 
 def measure_pair(
-    engine: Engine, landmarker: DlibLandmarker | None, source: Photo, target: Photo, timings: Timings
+    engine: Engine, landmarker: Landmarker | None, source: Photo, target: Photo, timings: Timings
 ) -> None:
     src = timed(timings, "decode", lambda: decode_image(source.data, "srcimage"))
     tgt = timed(timings, "decode", lambda: decode_image(target.data, "targetimage"))
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(photos[i], photos[(i + 1) % len(photos)]) for i in range(len(photos))]
 
     # The offline swapper finds 68 landmarks inside `swap`; timing them alone shows their share.
-    landmarker = DlibLandmarker(args.model_dir / LANDMARK_FILE) if engine.tier is Tier.OFFLINE else None
+    landmarker = load_landmarker(args.model_dir) if engine.tier is Tier.OFFLINE else None
     measure_pair(engine, landmarker, *pairs[0], Timings())  # warm-up: sessions, caches, lazy imports
     timings = Timings()
     for _ in range(max(1, args.repeat)):

@@ -26,7 +26,7 @@ from engine_layer.detection import ScrfdDetector
 from engine_layer.errors import EngineError, FaceIndexOutOfRange
 from engine_layer.face_crop import FaceCrop
 from engine_layer.faces import DEFAULT_FACE_RESOLUTION, require_count
-from engine_layer.landmarks import DlibLandmarker
+from engine_layer.landmarks import load_landmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
 from engine_layer.precheck import PREVIEW_SIDE
@@ -34,7 +34,7 @@ from engine_layer.precheck import PREVIEW_SIDE
 logger = logging.getLogger(__name__)
 
 DETECTOR_FILE = "scrfd.onnx"  # both tiers count faces with the model the API's pre-check uses
-LANDMARK_FILE = "shape_predictor_68_face_landmarks.dat"
+LANDMARK_FILE = "face_landmark.tflite"  # MediaPipe face mesh: landmarks.DEFAULT_LANDMARKER
 INSWAPPER_FILE = "inswapper_128.onnx"
 ARCFACE_FILE = "buffalo_l/w600k_r50.onnx"
 GFPGAN_FILE = "gfpgan_1.4.onnx"
@@ -284,7 +284,7 @@ def _guarded(stage: str, work: Callable[[], T]) -> T:
 def _offline(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restorer]:
     from engine_layer.offline import ClassicRestorer, ClassicSwapper
 
-    return ClassicSwapper(DlibLandmarker(model_dir / LANDMARK_FILE)), ClassicRestorer()
+    return ClassicSwapper(load_landmarker(model_dir)), ClassicRestorer()
 
 
 def _production(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restorer]:

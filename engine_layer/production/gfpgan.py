@@ -1,8 +1,10 @@
 """Production restorer: GFPGAN v1.4 exported to ONNX, run through onnxruntime.
 
-The face is aligned by its five key points onto the FFHQ 512 template GFPGAN was trained on, fed as
-RGB in [-1, 1], and the restored crop is pasted back under a feathered box mask, then mixed with the
-unrestored face by `strength` (full strength looks airbrushed).
+The face is aligned by its five key points onto the FFHQ 512 template GFPGAN was trained on (a
+similarity fit, the equivalent of facexlib's LMEDS estimate; outside the photo the crop is facexlib's
+grey), fed as RGB in [-1, 1], and the restored crop is pasted back under a feathered box mask, then
+mixed with the unrestored face by `strength` (full strength looks airbrushed).
+tests/engine/test_production_reference.py checks these steps against GFPGAN's published inference.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ FFHQ_512_TEMPLATE = np.array(
     ],
     dtype=np.float64,
 )
+# What facexlib's FaceRestoreHelper fills the crop with where it leaves the photo (B, G, R).
+CROP_BORDER_BGR = (135, 133, 132)
 
 
 class GfpganRestorer:
@@ -53,12 +57,23 @@ class GfpganRestorer:
         self.crop_mask = box_mask(CROP_SIZE, margin=CROP_SIZE // 10) * np.float32(strength)
 
     def restore(self, image: np.ndarray, face: Face) -> np.ndarray:
-        affine = alignment_matrix(face.kps)
-        crop = cv2.warpAffine(
-            image, affine, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+        crop, affine = aligned_crop(image, face.kps)
         output = self._session.run([self._output_name], {self._input_name: to_network(crop)})[0]
         return paste_back(image, from_network(output), self.crop_mask, affine)
+
+
+def aligned_crop(image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 512 px FFHQ-aligned BGR crop GFPGAN restores, and the 2x3 matrix from image to crop."""
+    affine = alignment_matrix(kps)
+    crop = cv2.warpAffine(
+        image,
+        affine,
+        (CROP_SIZE, CROP_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=CROP_BORDER_BGR,
+    )
+    return crop, affine
 
 
 def alignment_matrix(kps: np.ndarray) -> np.ndarray:

