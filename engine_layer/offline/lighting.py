@@ -74,10 +74,12 @@ def relight(
     source_skin: np.ndarray,
     scene_skin: np.ndarray,
     size: float,
+    hidden: np.ndarray | None = None,
 ) -> np.ndarray:
     """The warped source (Lab) under the scene's light and skin tone; all arrays region-sized, aligned.
 
-    `source_skin` and `scene_skin` (0..1) weight the pixels that are each face's own visible skin.
+    `source_skin` and `scene_skin` (0..1) weight the pixels that are each face's own visible skin;
+    where `hidden` (0..1) the source's detail is dropped (an occluder): plain scene-lit skin shows.
     """
     if float(source_skin.sum()) < _MIN_WEIGHT or float(scene_skin.sum()) < _MIN_WEIGHT:
         return source_lab.copy()
@@ -95,6 +97,8 @@ def relight(
         else:
             gain = scene_spread[channel] / max(source_spread[channel], 1e-3)
             detail[..., channel] *= float(np.clip(gain, *_CHROMA_GAIN))
+    if hidden is not None:
+        detail *= 1.0 - np.clip(hidden, 0.0, 1.0)[..., None]
     return from_log(scene_base + detail)
 
 

@@ -32,11 +32,15 @@ def chromaticity(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.dstack([values[..., 2:3] / safe, values[..., 1:2] / safe]), total
 
 
-def not_face(bgr: np.ndarray, reference: np.ndarray, search: np.ndarray, size: float) -> np.ndarray:
-    """float32 0..1: how surely each pixel inside `search` (0/1) is something other than the face's skin.
+def not_face(
+    bgr: np.ndarray, reference: np.ndarray, search: np.ndarray, size: float, within: np.ndarray | None = None
+) -> np.ndarray:
+    """float32 0..1: how surely each pixel is something other than the face's skin.
 
-    `reference` (0/1) marks where skin is expected (cheeks, nose, chin); an occluder may cover part of
-    it, so the skin model is refitted on its inliers. Zero wherever `search` is zero.
+    Occluders are found inside `search` (0/1: skin, away from eyes, brows, mouth and nostrils) and
+    followed from there over the rest of `within` (0/1, default `search`), so one reaching over a
+    lip or an eye stays whole. `reference` (0/1) marks where skin is expected (cheeks, nose, chin); an
+    occluder may cover part of it, so the skin model is refitted on its inliers.
     """
     smooth = max(1, round(size * 0.005)) * 2 + 1  # JPEG and sensor noise off the chromaticity
     colour, total = chromaticity(cv2.GaussianBlur(bgr[..., :3].astype(np.float32), (smooth, smooth), 0))
@@ -68,11 +72,20 @@ def not_face(bgr: np.ndarray, reference: np.ndarray, search: np.ndarray, size: f
         greyish = np.clip((_GREY_NOT - relative) / (_GREY_NOT - _GREY_SURE), 0.0, 1.0)
         unlike = np.maximum(unlike, greyish)
     unlike = np.maximum(unlike, (total <= _DARK).astype(np.float64))
-    unlike = (unlike * (search > 0.5)).astype(np.float32)
+    area = (search > 0.5) if within is None else (within > 0.5)
+    unlike = (unlike * area).astype(np.float32)
     # Opening: isolated dots (a pore, a highlight, a JPEG block) are not an occluder.
     radius = max(1, round(size * _SPECK / 2))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(cv2.erode(unlike, kernel), kernel) * (search > 0.5)
+    opened = cv2.dilate(cv2.erode(unlike * (search > 0.5), kernel), kernel) * (search > 0.5)
+    if within is None:
+        return opened
+    # Whole blobs: every connected part of `within` that is unlike skin and holds a found occluder.
+    count, labels = cv2.connectedComponents((unlike > 0.5).astype(np.uint8))
+    seeded = np.zeros(count, dtype=bool)
+    seeded[np.unique(labels[opened > 0.5])] = True
+    seeded[0] = False
+    return np.maximum(opened, unlike * seeded[labels]).astype(np.float32)
 
 
 def in_front(occluded: np.ndarray, reach: int) -> np.ndarray:

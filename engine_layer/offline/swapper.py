@@ -8,7 +8,7 @@
    (lighting.py), so a source lit from one side or under a colour cast gives the same face; lips take
    the scene's lip colour and photographic grain is added where it is smoother than the scene.
 3. Occluders on either face (occlusion.py) are kept out: the source's are never transferred (the
-   target's own skin shows there), the target's stay in front, whole.
+   target's own skin shading shows there), the target's stay in front, whole.
 4. It is alpha-blended through a soft mask that stays inside the target's face outline, drops
    forehead pixels that are hair or background in either photo (never the brows: no double brows),
    and is zero at its edge, so every pixel outside the face keeps its value. No Poisson blending:
@@ -28,7 +28,7 @@ from engine_layer.errors import EngineError
 from engine_layer.offline import colour, lighting, masks, occlusion
 from engine_layer.offline.blend import composite
 from engine_layer.offline.geometry import blend_proportions, extended_landmarks, face_size, mirror, yaw
-from engine_layer.offline.warp import Region, triangulate, warp_piecewise_affine
+from engine_layer.offline.warp import Region, per_four_channels, triangulate, warp_piecewise_affine
 
 # How far the target's eyes, nose and mouth move to the source's layout (0 = keep target's, 1 = source's).
 PROPORTION_WEIGHT = 1.0
@@ -45,7 +45,7 @@ class Landmarker(Protocol):
 
 @dataclass(frozen=True)
 class LandmarkFace:
-    """A source face ready to be worn: its crop (BGR + a wearable share) and its 83 points.
+    """A source face ready to be worn: its crop (BGR, forehead gate, occlusion) and its 83 points.
 
     `occluded_share`: the fraction (0..1) of the source's visible skin area (face outline less eyes,
     brows, mouth and nostrils) treated as occluded, i.e. not skin by colour: a hand, a microphone,
@@ -55,7 +55,7 @@ class LandmarkFace:
     more a hard half-face shadow). The swap takes the target's light whatever this is.
     """
 
-    pixels: np.ndarray  # h x w x 4 float32: B, G, R (0..255), wearable (0..1: not hair, not occluded)
+    pixels: np.ndarray  # h x w x 5 float32: B, G, R (0..255), forehead skin gate, occluded (0..1 each)
     points: np.ndarray  # (83, 2) float32: 68 landmarks + forehead arc, crop coordinates
     occluded_share: float = 0.0
     side_lighting: float = 0.0
@@ -83,10 +83,9 @@ class ClassicSwapper:
         search = masks.occlusion_search(shape, local, zero)
         occluded = occlusion.not_face(crop, masks.lower_face_mask(shape, local, zero), search, size)
         skin = masks.skin_mask(shape, local, zero) * (1.0 - occluded) * (gate > 0.5)
-        # One "wearable" channel: forehead skin gate and occluders (kept out whole, with a soft edge).
-        inset = max(1, round(size * _MASK_INSET))
-        wearable = gate * (1.0 - occlusion.in_front(occluded, inset))
-        pixels = np.dstack([crop.astype(np.float32), wearable]).astype(np.float32)
+        # Occluders are dropped whole, with a soft edge: none of their rim may leak into the face.
+        hidden = occlusion.in_front(occluded, max(1, round(size * _MASK_INSET)))
+        pixels = np.dstack([crop.astype(np.float32), gate, hidden]).astype(np.float32)
         return LandmarkFace(
             pixels=pixels,
             points=local.astype(np.float32),
@@ -114,23 +113,27 @@ class ClassicSwapper:
         shape = (region.height, region.width)
         origin = region.origin
 
-        wearable = np.clip(warped[..., 3], 0.0, 1.0)
+        source_gate = np.clip(warped[..., 3], 0.0, 1.0)
+        source_hidden = np.clip(warped[..., 4], 0.0, 1.0)
         scene_gate = masks.forehead_gate(scene_lab, outline, origin)
         search = masks.occlusion_search(shape, outline, origin)
         reference = masks.lower_face_mask(shape, outline, origin)
-        scene_occluded = occlusion.not_face(scene_patch, reference, search, size)
+        outline_area = masks.fill_polygon(shape, masks.outline_points(outline), origin)
+        scene_occluded = occlusion.not_face(scene_patch, reference, search, size, within=outline_area)
 
         inset = max(1, round(size * _MASK_INSET))
-        face = masks.fill_polygon(shape, masks.outline_points(outline), origin) * coverage
-        # Where the source was occluded the target's own skin shows (the result's light and tone are
-        # the target's anyway); what is in front of the target's face stays in front, whole.
-        mask = masks.feathered_inside(face, inset) * scene_gate * wearable
+        face = outline_area * coverage
+        # What is in front of the target's face stays in front, whole.
+        mask = masks.feathered_inside(face, inset) * scene_gate * source_gate
         mask *= 1.0 - occlusion.in_front(scene_occluded, inset)
 
         source_skin = masks.skin_mask(shape, destination, origin) * coverage
-        source_skin *= (wearable > 0.5) & (scene_gate > 0.5)
+        source_skin *= (source_gate > 0.5) & (scene_gate > 0.5) & (source_hidden < 0.5)
         scene_skin = masks.skin_mask(shape, outline, origin) * (1.0 - scene_occluded) * (scene_gate > 0.5)
-        matched = lighting.relight(colour.to_lab(warped[..., :3]), scene_lab, source_skin, scene_skin, size)
+        # Where the source was occluded its detail is dropped: the scene's own skin shading shows.
+        matched = lighting.relight(
+            colour.to_lab(warped[..., :3]), scene_lab, source_skin, scene_skin, size, hidden=source_hidden
+        )
         warped_lips = masks.lips_mask(shape, destination[:68], origin) * coverage
         matched = colour.match_lips(matched, scene_lab, warped_lips, masks.lips_mask(shape, target68, origin))
         patch = colour.match_grain(colour.from_lab(matched), scene_patch, scene_skin)
@@ -165,6 +168,6 @@ def _scaled_to(pixels: np.ndarray, points: np.ndarray, target_size: float) -> tu
         return pixels, points
     height, width = pixels.shape[:2]
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    shrunk = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    shrunk = per_four_channels(pixels, lambda part: cv2.resize(part, size, interpolation=cv2.INTER_AREA))
     factors = np.array([size[0] / width, size[1] / height], dtype=np.float32)
     return shrunk, points * factors
