@@ -26,15 +26,23 @@ _CHROMA_GAIN = (0.6, 1.6)
 
 
 def to_log(lab: np.ndarray) -> np.ndarray:
-    """Lab -> (log(L + 16), a, b): the cube-root L made additive under a change of light."""
-    out = lab.astype(np.float32).copy()
-    out[..., 0] = np.log(np.maximum(lab[..., 0], 0.0) + 16.0)
+    """Lab -> (log(L + 16), a / (L + 16), b / (L + 16)): a change of light only adds to the first.
+
+    L + 16, a and b are all made of cube roots of X, Y and Z: dimming the light by k multiplies each
+    by k^(1/3), so the log of one and the others' ratios to it do not change but by an offset.
+    """
+    lightness = np.maximum(lab[..., 0], 0.0) + 16.0
+    out = np.empty_like(lab, dtype=np.float32)
+    out[..., 0] = np.log(lightness)
+    out[..., 1:] = lab[..., 1:] / lightness[..., None]
     return out
 
 
 def from_log(values: np.ndarray) -> np.ndarray:
-    out = values.astype(np.float32).copy()
-    out[..., 0] = np.clip(np.exp(values[..., 0]) - 16.0, 0.0, 100.0)
+    out = np.empty_like(values, dtype=np.float32)
+    lightness = np.clip(np.exp(values[..., 0]), 16.0, 116.0)
+    out[..., 0] = lightness - 16.0
+    out[..., 1:] = values[..., 1:] * lightness[..., None]
     return out
 
 
@@ -55,13 +63,23 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     return (box(slope).reshape(source.shape) * guide3 + box(offset).reshape(source.shape)).astype(np.float32)
 
 
-def source_base(log_lab: np.ndarray, weights: np.ndarray, size: float) -> np.ndarray:
+def source_base(
+    log_lab: np.ndarray, weights: np.ndarray, size: float, side: np.ndarray | None = None
+) -> np.ndarray:
     """The source's light-made part (log-Lab): edge-aware, so a hard shadow's edge stays in it.
 
     Non-skin (weights 0: eyes, brows, mouth, occluders, background) is filled from the skin around
-    it first, so every feature is detail and none of it is taken for light.
+    it first, so every feature is detail and none of it is taken for light. With `side` (0..1, which
+    half of the face a pixel is on, split at the nose line) each half is filled from its own skin
+    only: a face lit from one side is shaded in halves, and a mouth in the middle is lit in halves too.
     """
-    fill = smooth_over(log_lab, weights, max(1.0, size * _FILL_SIGMA))
+    sigma = max(1.0, size * _FILL_SIGMA)
+    if side is None:
+        fill = smooth_over(log_lab, weights, sigma)
+    else:
+        right = (side > 0.5).astype(np.float32)
+        fill = side[..., None] * smooth_over(log_lab, weights * right, sigma)
+        fill += (1.0 - side[..., None]) * smooth_over(log_lab, weights * (1.0 - right), sigma)
     w = np.clip(weights, 0.0, 1.0)[..., None]
     filled = (w * log_lab + (1.0 - w) * fill).astype(np.float32)
     radius = max(1, round(size * _SOURCE_RADIUS))
@@ -75,11 +93,13 @@ def relight(
     scene_skin: np.ndarray,
     size: float,
     hidden: np.ndarray | None = None,
+    side: np.ndarray | None = None,
 ) -> np.ndarray:
     """The warped source (Lab) under the scene's light and skin tone; all arrays region-sized, aligned.
 
     `source_skin` and `scene_skin` (0..1) weight the pixels that are each face's own visible skin;
     where `hidden` (0..1) the source's detail is dropped (an occluder): plain scene-lit skin shows.
+    `side` (0..1) says which half of the face each pixel is on (see `face_halves`).
     """
     if float(source_skin.sum()) < _MIN_WEIGHT or float(scene_skin.sum()) < _MIN_WEIGHT:
         return source_lab.copy()
@@ -87,7 +107,7 @@ def relight(
     # The scene's shading is a plain smoothing over its skin: an edge-aware one would keep the
     # target's own wrinkles and folds, and with them some of the target's identity.
     scene_base = smooth_over(scene_log, scene_skin, max(1.0, size * _SCENE_SIGMA))
-    detail = source_log - source_base(source_log, source_skin, size)
+    detail = source_log - source_base(source_log, source_skin, size, side)
     # Chroma detail (lips, cheeks' flush) keeps the scene's saturation: none at all in a grey photo.
     scene_spread = _spread(scene_lab, scene_skin)
     source_spread = _spread(source_lab, source_skin)
@@ -100,6 +120,19 @@ def relight(
     if hidden is not None:
         detail *= 1.0 - np.clip(hidden, 0.0, 1.0)[..., None]
     return from_log(scene_base + detail)
+
+
+def face_halves(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray, size: float) -> np.ndarray:
+    """float32 0..1 over `shape`: 1 on the face's half toward landmark 16, 0 toward landmark 0, split
+    at the nose line (landmarks 27 to 33) with an edge 1% of the face soft."""
+    top, bottom = landmarks[27] - origin, landmarks[33] - origin
+    along = (bottom - top).astype(np.float64)
+    normal = np.array([along[1], -along[0]]) / max(float(np.linalg.norm(along)), 1e-6)
+    if float((landmarks[16] - origin - top) @ normal) < 0:
+        normal = -normal
+    ys, xs = np.mgrid[: shape[0], : shape[1]]
+    signed = (xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]
+    return (1.0 / (1.0 + np.exp(-np.clip(signed / max(size * 0.01, 0.5), -30, 30)))).astype(np.float32)
 
 
 def side_lighting(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> float:

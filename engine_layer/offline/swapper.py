@@ -132,7 +132,13 @@ class ClassicSwapper:
         scene_skin = masks.skin_mask(shape, outline, origin) * (1.0 - scene_occluded) * (scene_gate > 0.5)
         # Where the source was occluded its detail is dropped: the scene's own skin shading shows.
         matched = lighting.relight(
-            colour.to_lab(warped[..., :3]), scene_lab, source_skin, scene_skin, size, hidden=source_hidden
+            colour.to_lab(warped[..., :3]),
+            scene_lab,
+            source_skin,
+            scene_skin,
+            size,
+            hidden=source_hidden,
+            side=lighting.face_halves(shape, destination, origin, size),
         )
         warped_lips = masks.lips_mask(shape, destination[:68], origin) * coverage
         matched = colour.match_lips(matched, scene_lab, warped_lips, masks.lips_mask(shape, target68, origin))
