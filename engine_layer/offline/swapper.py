@@ -26,7 +26,7 @@ import numpy as np
 from engine_layer.datatypes import Face
 from engine_layer.errors import EngineError
 from engine_layer.offline import colour, lighting, masks, occlusion
-from engine_layer.offline.blend import composite
+from engine_layer.offline.blend import two_band
 from engine_layer.offline.geometry import blend_proportions, extended_landmarks, face_size, mirror, yaw
 from engine_layer.offline.warp import Region, per_four_channels, triangulate, warp_piecewise_affine
 
@@ -143,7 +143,7 @@ class ClassicSwapper:
         warped_lips = masks.lips_mask(shape, destination[:68], origin) * coverage
         matched = colour.match_lips(matched, scene_lab, warped_lips, masks.lips_mask(shape, target68, origin))
         patch = colour.match_grain(colour.from_lab(matched), scene_patch, scene_skin)
-        return composite(scene, patch, mask, region)
+        return two_band(scene, patch, mask, region, sigma=2.0 * inset)
 
     def _landmarks(self, image: np.ndarray, face: Face) -> np.ndarray:
         known = face.landmarks68
