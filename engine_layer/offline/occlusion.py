@@ -54,14 +54,12 @@ def not_face(
     spread = 1.4826 * np.median(np.abs(samples - mean), axis=0)
     inverse = np.diag(1.0 / (spread**2 + _SPREAD_FLOOR**2))
     for _ in range(2):
-        centred = samples - mean
-        inliers = samples[np.einsum("ij,jk,ik->i", centred, inverse, centred) < _SKIN_SURE**2]
+        inliers = samples[_squared_distance(samples - mean, inverse) < _SKIN_SURE**2]
         if len(inliers) < _MIN_SAMPLES:
             break
         mean = inliers.mean(axis=0)
         inverse = np.linalg.inv(np.cov(inliers, rowvar=False) + np.eye(2) * _SPREAD_FLOOR**2)
-    centred = colour.reshape(-1, 2).astype(np.float64) - mean
-    distance = np.sqrt(np.einsum("ij,jk,ik->i", centred, inverse, centred)).reshape(search.shape)
+    distance = np.sqrt(_squared_distance(colour - mean.astype(np.float32), inverse.astype(np.float32)))
     unlike = np.clip((distance - _SKIN_SURE) / (_SKIN_NOT - _SKIN_SURE), 0.0, 1.0)
     # Toward grey: skin's saturation varies (pale to flushed) but never nearly vanishes, while grey,
     # white and black things (microphones, frames, white or grey hair) have next to none.
@@ -86,6 +84,12 @@ def not_face(
     seeded[np.unique(labels[opened > 0.5])] = True
     seeded[0] = False
     return np.maximum(opened, unlike * seeded[labels]).astype(np.float32)
+
+
+def _squared_distance(centred: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distances of 2-D points (..., 2) under a 2x2 inverse covariance."""
+    x, y = centred[..., 0], centred[..., 1]
+    return inverse[0, 0] * x * x + (inverse[0, 1] + inverse[1, 0]) * x * y + inverse[1, 1] * y * y
 
 
 def in_front(occluded: np.ndarray, reach: int) -> np.ndarray:
