@@ -49,10 +49,11 @@ class LandmarkFace:
 
     `occluded_share`: the fraction (0..1) of the source's visible skin area (face outline less eyes,
     brows, mouth and nostrils) treated as occluded, i.e. not skin by colour: a hand, a microphone,
-    glasses frames, hair. Those pixels are never transferred; the target's own face shows there.
+    glasses frames, hair. Those pixels are never transferred: the target's skin shading shows there.
     `side_lighting`: how one-sided the source's light is, |log| of the ratio of mean lightness on the
-    two halves of the face either side of the nose line (0 = even; about 0.2 clearly side-lit, 0.5 or
-    more a hard half-face shadow). The swap takes the target's light whatever this is.
+    two halves of the face either side of the nose line (0 = even; evenly lit portraits 0.04-0.1, a
+    window-lit one about 0.3, a hard half-face shadow 0.4-0.7). The swap takes the target's light
+    whatever this is.
     """
 
     pixels: np.ndarray  # h x w x 5 float32: B, G, R (0..255), forehead skin gate, occluded (0..1 each)
