@@ -1,11 +1,5 @@
-"""Colour and illumination transfer, measured on skin only.
-
-A source face photographed under other light must take the scene's skin tone and the scene's shading
-(where the light comes from), but keep its own fine texture, which is what makes it look like the
-source. So: hue and saturation by Lab mean/std on skin pixels; lightness and any slow colour cast by
-the ratio and difference of heavily smoothed skin, where eyes, brows, mouth, hair and background never
-enter the averages (normalised convolution over the skin mask). Pixels unlike skin take only part of
-the skin's shift, lips take the scene's lip colour, and a face smoother than the photo gets its grain.
+"""Colour helpers for the offline swap: Lab conversion, averages over skin only (normalised
+convolution), the scene's lip colour, and the scene's photographic grain. Light itself is lighting.py's.
 """
 
 from __future__ import annotations
@@ -13,16 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine_layer.offline.masks import skin_likelihood
-
-# Bounds on how far statistics may stretch a face: a tiny or odd skin sample must not paint it grey.
-_STD_RATIO = (0.6, 1.6)
-_LIGHT_RATIO = (0.4, 2.5)
-_RATIO_SHARE = 0.5
 _MIN_SKIN_PIXELS = 30
 _BLUR_SIGMA_AT_SCALE = 4.0  # big blurs run on a copy shrunk until their sigma is about this
-_OTHER_SHIFT = 0.35  # share of the skin's colour shift that non-skin pixels take
-_GREY_CHROMA = 1.5  # a, b spread below which skin is taken to be grey (a monochrome photo)
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -58,41 +44,6 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     if step > 1:
         smooth = cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
     return smooth.reshape(height, width, -1)
-
-
-def match_skin(warped_lab: np.ndarray, scene_lab: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
-    """Recolour and relight the warped source (Lab) to the scene's skin; both region-sized, aligned."""
-    if float(skin.sum()) < _MIN_SKIN_PIXELS:
-        return warped_lab.copy()
-    result = warped_lab.copy()
-    # Hue and saturation: mean and spread of a, b on skin. Pixels unlike skin (teeth, eye whites, lips)
-    # take only part of the shift: mapped as skin, lips whose b sits below the skin's turn violet.
-    source_mean, source_std = _mean(warped_lab, skin), _std(warped_lab, skin)
-    scene_mean, scene_std = _mean(scene_lab, skin), _std(scene_lab, skin)
-    grey_scene = bool((scene_std[1:] <= _GREY_CHROMA).all())
-    likeness = np.ones_like(skin) if grey_scene else skin_likelihood(warped_lab, skin)
-    for channel in (1, 2):
-        ratio = scene_std[channel] / max(source_std[channel], 1e-3)
-        # A grey scene (no chroma spread) must stay grey; otherwise keep the ratio within bounds.
-        low = _STD_RATIO[0] if scene_std[channel] > _GREY_CHROMA else 0.0
-        ratio = float(np.clip(ratio, low, _STD_RATIO[1]))
-        values = warped_lab[..., channel]
-        as_skin = (values - source_mean[channel]) * ratio + scene_mean[channel]
-        as_other = values + _OTHER_SHIFT * (scene_mean[channel] - source_mean[channel])
-        result[..., channel] = likeness * as_skin + (1.0 - likeness) * as_other
-
-    # Illumination: the scene's slow shading over the source's fine detail.
-    source_low = smooth_over(result, skin, sigma)
-    scene_low = smooth_over(scene_lab, skin, sigma)
-    # Lightness: half by ratio (keeps dark features dark on a darker scene, no crushing to black),
-    # half by offset (keeps a dark source's shading from turning into dark rings on a lighter scene).
-    light = np.clip(scene_low[..., 0] / np.maximum(source_low[..., 0], 1.0), *_LIGHT_RATIO)
-    by_ratio = result[..., 0] * light
-    by_offset = result[..., 0] + scene_low[..., 0] - source_low[..., 0]
-    result[..., 0] = _RATIO_SHARE * by_ratio + (1.0 - _RATIO_SHARE) * by_offset
-    result[..., 1:] += likeness[..., None] * (scene_low[..., 1:] - source_low[..., 1:])
-    result[..., 0] = np.clip(result[..., 0], 0.0, 100.0)
-    return result
 
 
 def match_lips(

@@ -9,6 +9,7 @@ import numpy as np
 JAW = np.arange(0, 17)
 BROWS = np.arange(17, 27)
 NOSE = np.arange(27, 36)
+NOSTRILS = np.array([30, 31, 32, 33, 34, 35])  # nose tip and base: dark nostrils, never an occluder
 LEFT_EYE = np.arange(36, 42)
 RIGHT_EYE = np.arange(42, 48)
 OUTER_LIPS = np.arange(48, 60)

@@ -6,7 +6,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine_layer.offline.geometry import BROWS, INNER_LIPS, JAW, LEFT_EYE, OUTER_LIPS, RIGHT_EYE, face_size
+from engine_layer.offline.geometry import (
+    BROWS,
+    INNER_LIPS,
+    JAW,
+    LEFT_EYE,
+    NOSTRILS,
+    OUTER_LIPS,
+    RIGHT_EYE,
+    face_size,
+)
 
 _SUBPIXEL_BITS = 4
 FOREHEAD = np.arange(68, 83)  # indices of geometry.forehead_points within the extended landmarks
@@ -85,7 +94,30 @@ def forehead_gate(lab: np.ndarray, extended: np.ndarray, origin: np.ndarray) -> 
     smooth = max(1, round(size * 0.02)) * 2 + 1
     likelihood = cv2.GaussianBlur(likelihood, (smooth, smooth), 0)
     band = fill_polygon(shape, np.vstack([extended[BROWS], extended[FOREHEAD]]), origin)
+    # The brows themselves are never gated: a gated brow lets the other face's brow show (double brows).
+    band *= 1.0 - brows_mask(shape, extended[:68], origin)
     return 1.0 - band * (1.0 - likelihood)
+
+
+def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Both brows grown by 4% of the face, feathered: float32 0..1."""
+    mask = np.maximum(
+        fill_polygon(shape, landmarks[BROWS[:5]], origin), fill_polygon(shape, landmarks[BROWS[5:]], origin)
+    )
+    grow = max(1, round(face_size(landmarks) * 0.04))
+    soft = 2 * grow + 1
+    return cv2.GaussianBlur(grown(mask, grow), (soft, soft), 0)
+
+
+def occlusion_search(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """0/1: the face outline less eyes, brows, mouth and nostrils (grown): where an occluder is sought."""
+    face = fill_polygon(shape, outline_points(extended), origin)
+    landmarks = extended[:68]
+    brows = brows_mask(shape, landmarks, origin) > 0.05
+    explained = np.maximum(features_mask(shape, landmarks, origin), brows)
+    explained = np.maximum(explained, fill_polygon(shape, landmarks[NOSTRILS], origin))
+    explained = grown(explained, round(face_size(landmarks) * 0.02))
+    return face * (1.0 - explained)
 
 
 def feathered_inside(hard: np.ndarray, inset: int) -> np.ndarray:

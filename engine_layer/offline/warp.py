@@ -3,7 +3,9 @@ matching triangle in the source, in one remap (no seams between triangles)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -99,10 +101,22 @@ def warp_piecewise_affine(
         ys = np.arange(rows.start, rows.stop, dtype=np.float32)[:, None]
         map_x = xs * chosen[..., 0, 0] + ys * chosen[..., 1, 0] + chosen[..., 2, 0]
         map_y = xs * chosen[..., 0, 1] + ys * chosen[..., 1, 1] + chosen[..., 2, 1]
-        warped[rows] = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped[rows] = per_four_channels(source, partial(_remap, map_x=map_x, map_y=map_y))
         inside_source = (map_x >= 0) & (map_y >= 0) & (map_x <= source_w - 1) & (map_y <= source_h - 1)
         coverage[rows] = (triangle_of[rows] > 0) & inside_source
     return warped, coverage
+
+
+def _remap(part: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    return cv2.remap(part, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def per_four_channels(image: np.ndarray, operation: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`operation` (an OpenCV call limited to four channels) applied to `image` four channels at a time."""
+    if image.ndim == 2 or image.shape[2] <= 4:
+        return operation(image)
+    parts = [operation(image[..., start : start + 4]) for start in range(0, image.shape[2], 4)]
+    return np.dstack([part if part.ndim == 3 else part[..., None] for part in parts])
 
 
 def _similarity_map(local_target: np.ndarray, source_points: np.ndarray) -> np.ndarray:
