@@ -122,7 +122,7 @@ def decode_preview(data: bytes, field: str, min_side: int) -> Preview:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
             factor = _draft(image, min_side) if info.format == "JPEG" else 1
             if factor > 1:
-                return Preview(_decoded(image, info.format).pixels, factor)
+                return Preview(_decoded(image, info.format, data).pixels, factor)
             decoded = _decoded(image, info.format, data)
     except _READ_ERRORS as exc:
         raise InvalidImage(f"{field} could not be decoded (truncated or corrupt).", image=field) from exc
