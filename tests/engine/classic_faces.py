@@ -93,3 +93,12 @@ def skin_pixels(image: np.ndarray, face: Face) -> np.ndarray:
 
 def mean_lab(image: np.ndarray, where: np.ndarray) -> np.ndarray:
     return to_lab(image)[where].mean(axis=0)
+
+
+def t1_with_landmarks() -> tuple[np.ndarray, list[Face]]:
+    """insightface's t1.jpg and its faces (left to right), each with dlib's 68 landmarks."""
+    image = insightface_image("t1.jpg")
+    faces = find_faces(image)
+    for face in faces:
+        face.landmarks68 = landmarker().landmarks(image, face)
+    return image, faces

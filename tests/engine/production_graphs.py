@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from insightface.model_zoo import get_model
 from onnx import TensorProto, helper, numpy_helper
+
+from engine_layer.datatypes import Face
 
 OPSET = 17
 IR_VERSION = 8  # read by every onnxruntime this project allows
@@ -142,3 +145,15 @@ def build_gfpgan_red_only(path: Path) -> Path:
         helper.make_node("Add", ["kept", "floor"], ["output"], name="floor_others"),
     ]
     return _gfpgan(path, nodes, [_const("keep", keep), _const("floor", floor)], 512)
+
+
+def scrfd_faces(model_path: Path, scene: np.ndarray) -> list[Face]:
+    """A scene's faces, left to right, straight from insightface's SCRFD (independent of our detector)."""
+    detector = get_model(str(model_path), providers=["CPUExecutionProvider"])
+    detector.prepare(ctx_id=-1, input_size=(640, 640))
+    boxes, kpss = detector.detect(scene, input_size=(640, 640))
+    found = [
+        Face(bbox=box[:4].astype(np.float32), score=float(box[4]), kps=kps.astype(np.float32))
+        for box, kps in zip(boxes, kpss, strict=True)
+    ]
+    return sorted(found, key=lambda face: face.centre[0])

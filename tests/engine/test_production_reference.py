@@ -30,7 +30,13 @@ from engine_layer.datatypes import Face
 from engine_layer.production import InswapperSwapper
 from engine_layer.production.gfpgan import aligned_crop, from_network, to_network
 from engine_layer.production.paste_back import paste_back
-from tests.engine.production_graphs import ArcfaceGraph, InswapperGraph, build_arcface, build_inswapper
+from tests.engine.production_graphs import (
+    ArcfaceGraph,
+    InswapperGraph,
+    build_arcface,
+    build_inswapper,
+    scrfd_faces,
+)
 
 CPU = ["CPUExecutionProvider"]
 T1 = Path(insightface.__file__).parent / "data" / "images" / "t1.jpg"
@@ -132,15 +138,9 @@ def scene() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def faces(model_dir: Path, scene: np.ndarray) -> list[Face]:
-    detector = get_model(str(model_dir / "scrfd.onnx"), providers=CPU)
-    detector.prepare(ctx_id=-1, input_size=(640, 640))
-    boxes, kpss = detector.detect(scene, input_size=(640, 640))
-    found = [
-        Face(bbox=box[:4].astype(np.float32), score=float(box[4]), kps=kps.astype(np.float32))
-        for box, kps in zip(boxes, kpss, strict=True)
-    ]
+    found = scrfd_faces(model_dir / "scrfd.onnx", scene)
     assert len(found) == 6
-    return sorted(found, key=lambda face: face.centre[0])
+    return found
 
 
 def as_insightface(face: Face) -> InsightFace:

@@ -37,6 +37,7 @@ from tests.engine.production_graphs import (
     build_gfpgan_identity,
     build_gfpgan_red_only,
     build_inswapper,
+    scrfd_faces,
 )
 
 CPU = ["CPUExecutionProvider"]
@@ -69,15 +70,9 @@ def scene() -> np.ndarray:
 @pytest.fixture(scope="module")
 def faces(model_dir: Path, scene: np.ndarray) -> list[Face]:
     """t1.jpg's six faces, left to right, straight from SCRFD (independent of the engine's own detector)."""
-    detector = get_model(str(model_dir / "scrfd.onnx"), providers=CPU)
-    detector.prepare(ctx_id=-1, input_size=(640, 640))
-    boxes, kpss = detector.detect(scene, input_size=(640, 640))
-    found = [
-        Face(bbox=box[:4].astype(np.float32), score=float(box[4]), kps=kps.astype(np.float32))
-        for box, kps in zip(boxes, kpss, strict=True)
-    ]
+    found = scrfd_faces(model_dir / "scrfd.onnx", scene)
     assert len(found) == 6
-    return sorted(found, key=lambda face: face.centre[0])
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -16,18 +16,14 @@ from engine_layer.offline import ClassicSwapper, LandmarkFace
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import BROWS, extended_landmarks, face_size
 from engine_layer.offline.masks import fill_polygon, forehead_gate, outline_points, shrunk
-from tests.engine.classic_faces import find_faces, insightface_image, landmarker
+from tests.engine.classic_faces import landmarker, t1_with_landmarks
 
 ORIGIN = np.zeros(2, dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
 def group() -> tuple[np.ndarray, list[Face]]:
-    image = insightface_image("t1.jpg")
-    faces = find_faces(image)
-    for face in faces:
-        face.landmarks68 = landmarker().landmarks(image, face)
-    return image, faces
+    return t1_with_landmarks()
 
 
 @pytest.fixture(scope="module")
