@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 install: $(VENV)/.installed
 
 models: install
-	$(PY) -m functions.cli.main models install-offline
+	$(PY) -m cli.main models install-offline
 
 run: models
 	$(PY) -m infra.local.stack

@@ -79,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "auth.json")
     args = parser.parse_args(argv)
 
-    from functions.core.aws import clients
-    from functions.core.aws.key_table import KeyTable
-    from functions.core.key_service import create_key, key_cache
-    from functions.core.plans import Plan
-    from functions.core.settings import get_settings
+    from core.adapters import clients
+    from core.adapters.key_table import KeyTable
+    from core.logic.key_service import create_key, key_cache
+    from core.models.plan import Plan
+    from core.settings import get_settings
     from infra.local.lambda_context import LocalLambdaContext
     from infra.local.moto_server import point_boto3_at, start_moto
     from infra.local.resources import create_resources

@@ -5,7 +5,7 @@ moto grants every permission; AWS does not. So each call is recorded (botocore's
 `before-parameter-build`, which also sees presigned URLs: the link's GET runs with the signer's rights)
 with its IAM action and resource ARN, and attributed to a process by the code that made it: the
 innermost frame of the call stack that belongs to a process's own package (functions.api.* -> the
-API function, functions.dlq.* -> the DLQ function, functions.worker.* and the model pull the worker's
+API function, functions.dlq.* and core.logic.dlq -> the DLQ function, worker.* and the model pull the worker's
 entrypoint runs -> the worker's ECS task role). Calls from test code and operator tools (the keys CLI,
 which runs with an operator's credentials) are not attributed and not checked.
 
@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.core.aws import clients
+from core.adapters import clients
 from tests.infra import iam_policy
 
 # Module prefix -> the template resource whose role that code runs with.
 PROCESSES = (
     ("functions.api.", "ApiFunction"),
     ("functions.dlq.", "DlqFunction"),
-    ("functions.worker.", "WorkerTaskDefinition"),
-    ("functions.cli.model_pull", "WorkerTaskDefinition"),  # infra/worker/entrypoint.sh runs the pull
+    ("core.logic.dlq", "DlqFunction"),  # the DLQ function's rules (the local stack runs them in a loop)
+    ("worker.", "WorkerTaskDefinition"),
+    ("cli.model_pull", "WorkerTaskDefinition"),  # infra/worker/entrypoint.sh runs the pull
 )
 
 # Operations whose IAM action is not named after them.

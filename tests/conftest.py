@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from functions.core.aws import clients
-from functions.core.settings import Settings, get_settings
+from core.adapters import clients
+from core.settings import Settings, get_settings
 from infra.local.moto_server import LOCAL_CREDENTIALS, start_moto
 from infra.local.resources import create_resources
 from tests.aws_calls import RECORDER

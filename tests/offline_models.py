@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from functions.cli.models import install_offline
-from functions.core.settings import Settings
+from cli.models import install_offline
+from core.settings import Settings
 
 
 @cache

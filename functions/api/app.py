@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
+from core.models.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
+from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
 from engine_layer.operations import Operation
 from functions.api import health, status, submission
 from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, current_key, rate_limit_headers
 from functions.api.request_body import event_body_bytes, parse_inputs
-from functions.core.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
-from functions.core.settings import Settings, get_settings
 
 logger = Logger(service="faceswap-api")
 metrics = Metrics(namespace="FaceSwap", service="faceswap-api")

@@ -15,13 +15,13 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.errors import ApiError, ErrorCode
-from functions.core.key_service import find_key
-from functions.core.keys import ApiKeyRecord
-from functions.core.ratelimit import Decision, RateLimiter, WindowKind
-from functions.core.settings import get_settings
+from core.adapters.key_table import KeyTable
+from core.adapters.rate_limit_table import RateLimitTable
+from core.logic.key_service import find_key
+from core.logic.rate_limit import Decision, RateLimiter, WindowKind
+from core.models.api_key import ApiKeyRecord
+from core.models.errors import ApiError, ErrorCode
+from core.settings import get_settings
 
 API_KEY_CONTEXT = "api_key"
 RATE_LIMIT_HEADERS_CONTEXT = "rate_limit_headers"

@@ -8,7 +8,7 @@ The one local check is the face pre-check's detector model, without which every 
 
 from __future__ import annotations
 
-from functions.core.settings import Settings
+from core.settings import Settings
 
 
 def ready(settings: Settings) -> bool:

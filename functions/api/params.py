@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.core.errors import ApiError, ErrorCode, invalid_parameter
+from core.models.errors import ApiError, ErrorCode, invalid_parameter
 
 # a,b  (a,b)  [a,b] — brackets must match.
 _BRACKETS = {"(": ")", "[": "]"}

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from functions.api.limits import MAX_EVENT_BODY_BYTES
-from functions.core.errors import ApiError, ErrorCode, invalid_parameter
+from core.models.errors import ApiError, ErrorCode, invalid_parameter
+from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 
 # The contract's JSON names for each multipart image field.
 JSON_NAME = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ApiError, ErrorCode
-from functions.core.settings import Settings
-from functions.core.tasks import TaskStatus, TaskView, utc_now
+from core.adapters.s3 import MediaStore
+from core.adapters.task_table import TaskTable
+from core.models.errors import ApiError, ErrorCode
+from core.models.task import TaskStatus, TaskView, utc_now
+from core.settings import Settings
 
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
+from core.models.task import Task, input_key
+from core.settings import Settings
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
 from functions.api.request_body import RawInputs
 from functions.api.url_fetch import UrlFetcher
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
-from functions.core.settings import Settings
-from functions.core.tasks import Task, input_key
 
 logger = logging.getLogger(__name__)
 

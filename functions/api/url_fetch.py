@@ -24,8 +24,8 @@ from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import urllib3
 
-from functions.api.limits import MAX_URL_IMAGE_BYTES
-from functions.core.errors import ApiError, ErrorCode, invalid_parameter
+from core.models.errors import ApiError, ErrorCode, invalid_parameter
+from functions.api.payload_limits import MAX_URL_IMAGE_BYTES
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IpAddress], bool]

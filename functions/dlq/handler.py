@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core.aws.sqs import TaskQueue, parse_message
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import get_settings
-from functions.dlq.logic import LeaseStillLive, fail_dead_letter
+from core.adapters.sqs import TaskQueue, parse_message
+from core.adapters.task_table import TaskTable
+from core.logic.dlq import LeaseStillLive, fail_dead_letter
+from core.settings import get_settings
 
 logger = Logger(service="faceswap-dlq")
 # A batch whose every record is deferred is an answer, not an error (no Lambda error alarm for it).

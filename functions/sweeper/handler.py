@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.sweeper.logic import sweep_from_settings
+from core.logic.sweeper import sweep_from_settings
 
 logger = Logger(service="faceswap-sweeper")
 

@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from functions.api.limits import MAX_EVENT_BODY_BYTES
-from functions.core.errors import ApiError, ErrorBody, ErrorCode
+from core.models.errors import ApiError, ErrorBody, ErrorCode
+from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 from infra.local.lambda_context import LocalLambdaContext
 from infra.local.template import load_template, resources
 

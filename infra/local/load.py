@@ -18,8 +18,8 @@ import boto3
 import requests
 from boto3.dynamodb.types import TypeSerializer
 
-from functions.core.keys import ApiKeyRecord, generate_key, hash_key
-from functions.core.plans import Plan
+from core.models.api_key import ApiKeyRecord, generate_key, hash_key
+from core.models.plan import Plan
 from infra.local.api_client import FINISHED, FaceSwapClient
 from infra.local.moto_server import LOCAL_CREDENTIALS
 from infra.local.resources import physical_name

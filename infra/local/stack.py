@@ -2,7 +2,7 @@
 
 - moto in server mode on 127.0.0.1 (MOTO_PORT, default 5000) with template.yaml's bucket, queues, tables;
 - an API key (FACESWAP_LOCAL_API_KEY if set, plan FACESWAP_LOCAL_PLAN, default free; else a new one);
-- WORKERS worker processes (default 1), the container's code (`python -m functions.worker`), supervised
+- WORKERS worker processes (default 1), the container's code (`python -m worker`), supervised
   as ECS would: one that dies is logged and restarted with backoff while the API and moto stay up;
 - the DLQ handler's logic in a loop on the dead-letter queue, and the sweeper's every
   SWEEPER_INTERVAL_SECONDS;
@@ -25,15 +25,15 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
-from functions.core.aws import clients
-from functions.core.aws.key_table import KeyTable
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.key_service import create_key
-from functions.core.plans import Plan
-from functions.core.settings import Settings, get_settings
-from functions.dlq.logic import drain_forever
-from functions.sweeper.logic import sweep_forever, sweeper_from_settings
+from core.adapters import clients
+from core.adapters.key_table import KeyTable
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.logic.dlq import drain_forever
+from core.logic.key_service import create_key
+from core.logic.sweeper import sweep_forever, sweeper_from_settings
+from core.models.plan import Plan
+from core.settings import Settings, get_settings
 from infra.local.http_adapter import ApiServer, api_handler, serve
 from infra.local.moto_server import point_boto3_at, start_moto
 from infra.local.resources import create_resources

@@ -45,14 +45,14 @@ def child_pids(pid: int) -> list[int]:
 
 
 def worker_pids(pid: int) -> list[int]:
-    """The live worker processes (`python -m functions.worker`) under the stack process `pid`."""
+    """The live worker processes (`python -m worker`) under the stack process `pid`."""
     found = []
     for child in child_pids(pid):
         try:
             command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"functions.worker" in command and pid_alive(child):
+        if b"worker" in command and pid_alive(child):
             found.append(child)
     return sorted(found)
 

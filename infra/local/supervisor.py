@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from functions.core.fault_injection import FAULT_ROLE_ENV
-from functions.worker.main import EXIT_MODELS_MISSING
+from core.logic.fault_injection import FAULT_ROLE_ENV
+from worker.main import EXIT_MODELS_MISSING
 
 logger = logging.getLogger("faceswap.local")
 
@@ -126,7 +126,7 @@ class WorkerSupervisor:
         env[FAULT_ROLE_ENV] = "worker"
         slot.ready_file.unlink(missing_ok=True)
         slot.process = subprocess.Popen(
-            [sys.executable, "-m", "functions.worker", "--ready-file", str(slot.ready_file)],
+            [sys.executable, "-m", "worker", "--ready-file", str(slot.ready_file)],
             env=env,
             preexec_fn=_die_with_parent,  # only a prctl call between fork and exec
         )

@@ -29,7 +29,7 @@ PYTHON_VERSION = "3.12"  # template.yaml's Runtime: python3.12
 PLATFORM = "x86_64-manylinux_2_28"  # Architectures: [x86_64]; Amazon Linux 2023 has glibc 2.34
 EXTRA = "api"
 LAYER_ROOTS = ("numpy", "pillow", "onnxruntime")
-FUNCTION_PACKAGES = ("functions/api", "functions/core", "functions/dlq", "functions/sweeper")
+FUNCTION_PACKAGES = ("functions/api", "core", "functions/dlq", "functions/sweeper")
 LAYER_MODELS = ("scrfd.onnx",)
 # Lambda's limit for a function and all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
@@ -133,6 +133,7 @@ def build_function(artifacts: Path) -> None:
         own_file = Path(scratch) / "function.txt"
         own_file.write_text("\n".join(own) + "\n")
         pip_install(uv, artifacts, ["--no-deps", "--requirement", str(own_file)])
+        (artifacts / "functions").mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / "functions" / "__init__.py", artifacts / "functions" / "__init__.py")
         for package in FUNCTION_PACKAGES:
             shutil.copytree(REPO / package, artifacts / package, ignore=_IGNORED, dirs_exist_ok=True)
@@ -159,7 +160,9 @@ def _copy_checked_model(model_dir: Path, name: str, destination: Path) -> None:
 
     source = model_dir / name
     if not source.is_file():
-        raise BuildError(f"{source} is missing: run `make models` (faceswap models install-offline) first")
+        raise BuildError(
+            f"{source} is missing: run `make models` (faceswap-admin models install-offline) first"
+        )
     expected = manifest.entry(name).sha256
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if expected and digest != expected:
@@ -185,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     artifacts.mkdir(parents=True, exist_ok=True)
     try:
         if args.artifact == "layer":
-            from functions.core.settings import get_settings
+            from core.settings import get_settings
 
             build_layer(artifacts, args.model_dir or get_settings().model_dir)
         else:

@@ -2,7 +2,7 @@
 # The GPU worker container's entry point.
 #   1. Put the offline tier shipped in the image (FACESWAP_OFFLINE_MODELS) into the model cache.
 #   2. If MODEL_LOCATION is set (s3://bucket/prefix/), pull the production models into the cache with
-#      `faceswap models pull` (checksums verified; files already cached and intact are kept).
+#      `faceswap-admin models pull` (checksums verified; files already cached and intact are kept).
 #   3. exec the worker, so SIGTERM reaches it directly; arguments are passed on to it.
 # Exit codes: the worker's own (0 after a stop, 2 models missing, 3 engine wedged); 1 if the pull fails;
 # 143 if stopped during the pull.
@@ -41,7 +41,7 @@ if [ -n "${MODEL_LOCATION:-}" ]; then
     # In the background so a SIGTERM during a long pull is handled at once (a shell defers traps
     # until a foreground child ends).
     trap stop_during_pull TERM INT
-    faceswap models pull --from "$MODEL_LOCATION" --model-dir "$model_dir" &
+    faceswap-admin models pull --from "$MODEL_LOCATION" --model-dir "$model_dir" &
     pull_pid=$!
     if ! wait "$pull_pid"; then
         echo "entrypoint: model pull from $MODEL_LOCATION failed; not starting the worker" >&2
@@ -51,4 +51,4 @@ if [ -n "${MODEL_LOCATION:-}" ]; then
     trap - TERM INT
 fi
 
-exec python -m functions.worker --ready-file "$ready_file" "$@"
+exec python -m worker --ready-file "$ready_file" "$@"

@@ -1,6 +1,6 @@
 """Faults injected into a running local stack (2 supervised workers, short timings), driven over HTTP.
 
-Faults are armed through functions/core/fault_injection.py: a file in the stack's FACESWAP_FAULT_DIR
+Faults are armed through core/logic/fault_injection.py: a file in the stack's FACESWAP_FAULT_DIR
 names a point and an action (SIGKILL at a named point in the worker, an AWS call failing in the API or a
 worker, an engine call that never returns). Each test checks the guarantees the README states: every
 accepted task ends completed or failed with a code, within a bound; a result is written once; the API

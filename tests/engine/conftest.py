@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli.models import install_offline
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image
 from engine_layer.engine import Engine
-from functions.cli.models import install_offline
 
 REPO = Path(__file__).resolve().parents[2]
 CPU = ["CPUExecutionProvider"]

@@ -1,4 +1,4 @@
-"""The model manifest, tier choice and the `faceswap models` commands, on real files in temporary dirs."""
+"""The model manifest, tier choice and the `faceswap-admin models` commands, on real files in temp dirs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cli import models as models_cli
 from engine_layer import manifest
 from engine_layer.errors import ModelsMissing
 from engine_layer.manifest import Tier
-from functions.cli import models as models_cli
 
 
 def link_offline(model_dir: Path, into: Path, *, skip: str | None = None) -> None:
@@ -22,7 +22,7 @@ def link_offline(model_dir: Path, into: Path, *, skip: str | None = None) -> Non
 
 
 def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="faceswap")
+    parser = argparse.ArgumentParser(prog="faceswap-admin")
     models_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(list(argv))
     return int(args.run(args) or 0)
@@ -120,4 +120,4 @@ def test_models_list_command(model_dir: Path, capsys: pytest.CaptureFixture[str]
 
 def test_models_list_on_an_empty_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli("models", "list", "--model-dir", str(tmp_path)) == 0
-    assert "none: run `faceswap models install-offline`" in capsys.readouterr().out
+    assert "none: run `faceswap-admin models install-offline`" in capsys.readouterr().out

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from cli.model_pull import CHECKSUM_FILE, ModelPullError, pull
+from core.adapters import clients
+from core.adapters.clients import client
 from engine_layer import manifest
-from functions.cli.model_pull import CHECKSUM_FILE, ModelPullError, pull
-from functions.core.aws import clients
-from functions.core.aws.clients import client
 from infra.local.moto_server import LOCAL_CREDENTIALS, start_moto
 
 

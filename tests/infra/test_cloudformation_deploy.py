@@ -22,19 +22,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.adapters.clients import client
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.errors import ErrorCode
+from core.models.task import Task, TaskStatus, input_key, new_task_id
+from core.settings import Settings, get_settings
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorCode
-from functions.core.settings import Settings, get_settings
-from functions.core.tasks import Task, TaskStatus, input_key, new_task_id
-from functions.worker.worker import Worker
 from infra.local.lambda_context import LocalLambdaContext
 from tests import face_photos
 from tests.infra.translated import sam_template, translated
 from tests.offline_models import offline_model_dir
+from worker.worker import Worker
 
 DEPLOYABLE_TYPES = {"AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::DynamoDB::Table"}
 STAGE = "cfn"
@@ -112,7 +112,7 @@ def test_the_data_stack_deploys_with_the_templates_settings(stack: DeployedStack
     assert stack.status == "CREATE_COMPLETE"
     assert set(stack.physical) == set(template["Resources"])
     assert set(template["Resources"]) >= {"MediaBucket", "TaskQueue", "TaskDeadLetterQueue", "TasksTable"}
-    # Outputs name the deployed resources (what a deployed-stage test or `faceswap keys` would look up).
+    # Outputs name the deployed resources (what a deployed-stage test or `faceswap-admin keys` would look up).
     assert stack.outputs["TaskQueueUrl"] == stack.physical["TaskQueue"]
     assert stack.outputs["MediaBucketName"] == stack.physical["MediaBucket"]
 

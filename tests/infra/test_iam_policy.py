@@ -117,16 +117,16 @@ def test_calls_are_named_as_iam_names_them() -> None:
         # The three defects the recorder was built to catch (issue 9): each must be refused.
         (AwsCall("ApiFunction", "dynamodb:DescribeTable", (TABLE,), "test", "functions.api.health:1"), True),
         (AwsCall("ApiFunction", "s3:ListBucket", (BUCKET,), "test", "functions.api.health:1"), True),
-        (AwsCall("WorkerTaskDefinition", "s3:ListBucket", (BUCKET,), "test", "functions.worker:1"), True),
-        (AwsCall("DlqFunction", "sqs:SendMessage", (QUEUE,), "test", "functions.dlq.logic:1"), True),
+        (AwsCall("WorkerTaskDefinition", "s3:ListBucket", (BUCKET,), "test", "worker:1"), True),
+        (AwsCall("DlqFunction", "sqs:SendMessage", (QUEUE,), "test", "core.logic.dlq:1"), True),
         # What each process does need.
         (
             AwsCall("ApiFunction", "dynamodb:UpdateItem", (TABLE,), "test", "functions.api.submission:1"),
             False,
         ),
         (AwsCall("ApiFunction", "s3:GetObject", (f"{BUCKET}/tasks/t/result.png",), "test", "x:1"), False),
-        (AwsCall("DlqFunction", "dynamodb:UpdateItem", (TABLE,), "test", "functions.dlq.logic:1"), False),
-        (AwsCall("WorkerTaskDefinition", "sqs:DeleteMessage", (QUEUE,), "test", "functions.worker:1"), False),
+        (AwsCall("DlqFunction", "dynamodb:UpdateItem", (TABLE,), "test", "core.logic.dlq:1"), False),
+        (AwsCall("WorkerTaskDefinition", "sqs:DeleteMessage", (QUEUE,), "test", "worker:1"), False),
         # A table the template does not create: a test's deliberate fault, not checked.
         (AwsCall("ApiFunction", "dynamodb:PutItem", (TABLE + "-gone",), "test", "x:1"), False),
     ],

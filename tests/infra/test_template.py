@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from functions.core.errors import HTTP_STATUS, ErrorCode
-from functions.core.settings import Settings
+from core.models.errors import HTTP_STATUS, ErrorCode
+from core.settings import Settings
 from infra.local.http_adapter import LAMBDA_EVENT_BODY_LIMIT_BYTES
 from tests.infra.translated import of_type, sam_template, translated
 
@@ -72,14 +72,14 @@ def test_media_bucket_is_encrypted_private_and_forgets_after_retention_days(cfn:
 
     (lifecycle,) = bucket["LifecycleConfiguration"]["Rules"]
     assert lifecycle["Status"] == "Enabled"
-    # Inputs and results both live under tasks/<id>/ (functions.core.tasks): the rule covers both.
+    # Inputs and results both live under tasks/<id>/ (core.models.task): the rule covers both.
     assert lifecycle["Prefix"] == "tasks/"
     assert lifecycle["ExpirationInDays"] == {"Ref": "RetentionDays"}
     assert cfn["Parameters"]["RetentionDays"]["Default"] == 1
 
 
 def test_task_media_keys_fall_under_the_lifecycle_prefix() -> None:
-    from functions.core.tasks import input_key, result_key
+    from core.models.task import input_key, result_key
 
     assert input_key("t1", "srcimage").startswith("tasks/")
     assert result_key("t1", "jpg").startswith("tasks/")

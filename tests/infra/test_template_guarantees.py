@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from functions.core.settings import Settings
+from core.settings import Settings
 from tests.infra.translated import of_type, translated
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.task import Task, TaskStatus, input_key, new_task_id
+from core.settings import Settings
 from engine_layer import manifest
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings
-from functions.core.tasks import Task, TaskStatus, input_key, new_task_id
 from tests import face_photos
 from tests.offline_models import offline_model_dir
 

@@ -46,7 +46,7 @@ def test_health_check_reads_the_ready_file_the_entrypoint_hands_the_worker(conta
     assert "$FACESWAP_WORKER_READY_FILE" in " ".join(container["HealthCheck"]["Command"])
     assert "$FACESWAP_WORKER_READY_FILE" in DOCKERFILE.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
     entrypoint = (WORKER / "entrypoint.sh").read_text()
-    assert 'exec python -m functions.worker --ready-file "$ready_file" "$@"' in entrypoint
+    assert 'exec python -m worker --ready-file "$ready_file" "$@"' in entrypoint
 
 
 def test_image_runs_the_entrypoint_as_a_numeric_non_root_user() -> None:
@@ -61,6 +61,6 @@ def test_no_model_weights_are_copied_into_the_image() -> None:
     # Everything is excluded, then only the sources come back; weights stay out even inside them.
     rules = [line for line in ignore if line and not line.startswith("#")]
     assert rules[0] == "*"
-    assert {"!functions/", "!engine_layer/"} <= set(rules) and "!.models/" not in rules
+    assert {"!core/", "!worker/", "!cli/", "!engine_layer/"} <= set(rules) and "!.models/" not in rules
     assert {"**/*.onnx", "**/*.dat"} <= set(rules)
     assert ".models" not in DOCKERFILE

@@ -1,10 +1,11 @@
-"""Settings' defaults name the local stack's resources, so `faceswap keys ...` needs only the endpoint."""
+"""Settings' defaults name the local stack's resources, so `faceswap-admin keys ...` needs only
+the endpoint."""
 
 from __future__ import annotations
 
 import pytest
 
-from functions.core.settings import Settings
+from core.settings import Settings
 from infra.local.resources import physical_name
 from infra.local.template import function_environment
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from functions.core.aws.clients import client
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_service import create_key
-from functions.core.plans import Plan
-from functions.core.settings import Settings, get_settings
+from core.adapters.clients import client
+from core.adapters.key_table import KeyTable
+from core.logic.key_service import create_key
+from core.models.plan import Plan
+from core.settings import Settings, get_settings
 from infra.local.http_adapter import binary_media_types, build_event
 from infra.local.lambda_context import LocalLambdaContext
 from tests.offline_models import offline_model_dir

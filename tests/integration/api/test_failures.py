@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from functions.api.limits import MAX_EVENT_BODY_BYTES
-from functions.core.aws.clients import client
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.settings import Settings
+from core.adapters.clients import client
+from core.adapters.task_table import TaskTable
+from core.models.errors import ErrorBody, ErrorCode
+from core.settings import Settings
+from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 from tests import face_photos
 from tests.aws_calls import RECORDER
 from tests.integration.api.conftest import Invoke, multipart, stored_state

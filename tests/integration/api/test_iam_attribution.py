@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functions.core.aws.sqs import TaskMessage, TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings
-from functions.dlq.logic import fail_dead_letter
+from core.adapters.sqs import TaskMessage, TaskQueue
+from core.adapters.task_table import TaskTable
+from core.logic.dlq import fail_dead_letter
+from core.settings import Settings
 from tests import face_photos
 from tests.aws_calls import RECORDER
 from tests.integration.api.conftest import Invoke, multipart, stored_state
@@ -41,9 +41,9 @@ def test_dlq_calls_are_the_dlq_functions(aws_env: dict[str, str]) -> None:
 
 
 def test_worker_calls_are_the_worker_task_roles(aws_env: dict[str, str]) -> None:
-    from functions.core.aws.s3 import MediaStore
-    from functions.worker.worker import Worker
+    from core.adapters.s3 import MediaStore
     from tests.integration.worker.engines import RaisingEngine
+    from worker.worker import Worker
 
     settings = Settings()
     worker = Worker(

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_cache import KeyCache
-from functions.core.key_service import create_key, revoke_key, set_key_enabled
-from functions.core.plans import Plan
-from functions.core.settings import Settings
+from core.adapters.key_table import KeyTable
+from core.logic.key_cache import KeyCache
+from core.logic.key_service import create_key, revoke_key, set_key_enabled
+from core.models.plan import Plan
+from core.settings import Settings
 from tests.integration.api.conftest import Invoke
 
 BOUND_SECONDS = 1.0

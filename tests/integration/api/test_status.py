@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.s3 import MediaStore
+from core.adapters.task_table import TaskTable
+from core.settings import Settings
 from functions.api.status import link_seconds, media_expires_at
-from functions.core.aws.clients import client
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings
 from tests import face_photos
 from tests.integration.api.conftest import Invoke, multipart
 

@@ -8,8 +8,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from functions.core.aws.clients import client, dynamodb_table
-from functions.core.settings import Settings
+from core.adapters.clients import client, dynamodb_table
+from core.settings import Settings
 from tests import face_photos
 from tests.integration.api.conftest import Invoke, multipart
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from functions.core.aws.clients import client
-from functions.core.settings import Settings
+from core.adapters.clients import client
+from core.settings import Settings
 from tests import face_photos
 from tests.integration.api.conftest import Invoke, multipart, stored_state
 from tests.unit.api.bad_images import gif, png_claiming
@@ -229,9 +229,9 @@ def test_health_needs_no_key(invoke: Invoke) -> None:
 
 
 def test_disabled_key_is_forbidden_until_enabled(invoke: Invoke) -> None:
-    from functions.core.aws.key_table import KeyTable
-    from functions.core.key_service import create_key, revoke_key, set_key_enabled
-    from functions.core.plans import Plan
+    from core.adapters.key_table import KeyTable
+    from core.logic.key_service import create_key, revoke_key, set_key_enabled
+    from core.models.plan import Plan
 
     table = KeyTable(Settings().api_keys_table)
     key, record = create_key(table, plan=Plan.FREE, name="to-disable")

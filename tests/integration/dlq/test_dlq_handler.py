@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.errors import ErrorBody, ErrorCode
+from core.models.task import Task, TaskStatus
+from core.settings import Settings, get_settings
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.settings import Settings, get_settings
-from functions.core.tasks import Task, TaskStatus
 from functions.dlq.handler import lambda_handler
 from infra.local.lambda_context import LocalLambdaContext
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.key_service import create_key, key_cache
-from functions.core.keys import ApiKeyRecord
-from functions.core.plans import Plan
-from functions.core.ratelimit import RateLimiter
-from functions.core.settings import Settings
+from core.adapters.key_table import KeyTable
+from core.adapters.rate_limit_table import RateLimitTable
+from core.logic.key_service import create_key, key_cache
+from core.logic.rate_limit import RateLimiter
+from core.models.api_key import ApiKeyRecord
+from core.models.plan import Plan
+from core.settings import Settings
 from infra.local.http_adapter import ApiServer, LambdaHandler
 
 

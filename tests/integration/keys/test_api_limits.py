@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from functions.core.plans import Plan
+from core.models.plan import Plan
 from infra.local.http_adapter import api_handler
 from tests.integration.keys.conftest import MakeKey, serving
 

@@ -12,9 +12,9 @@ import pytest
 import requests
 from freezegun import freeze_time
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_service import revoke_key
-from functions.core.plans import Plan
+from core.adapters.key_table import KeyTable
+from core.logic.key_service import revoke_key
+from core.models.plan import Plan
 from tests.integration.keys import limit_app
 from tests.integration.keys.conftest import MakeKey, serving
 

@@ -1,4 +1,5 @@
-"""`faceswap keys ...` against moto: the tables come from the settings, the endpoint from boto3's env."""
+"""`faceswap-admin keys ...` against moto: the tables come from the settings, the endpoint from boto3's env
+(operator CLI)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from functions.cli.main import main
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_service import find_key
-from functions.core.keys import KeyStatus
+from cli.main import main
+from core.adapters.key_table import KeyTable
+from core.logic.key_service import find_key
+from core.models.api_key import KeyStatus
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -80,7 +81,7 @@ def test_operator_mistakes_end_in_one_line(
 def test_missing_table_is_explained(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.core.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("API_KEYS_TABLE", "no-such-table")
     get_settings.cache_clear()
@@ -98,7 +99,7 @@ def test_the_installed_command_reads_boto3s_own_endpoint_settings(
     # A separate process with only the environment a shell would give it (AWS_ENDPOINT_URL and the tables).
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws_env
     answer = subprocess.run(
-        [sys.executable, "-m", "functions.cli.main", "keys", "create", "--plan", "pro", "--json"],
+        [sys.executable, "-m", "cli.main", "keys", "create", "--plan", "pro", "--json"],
         cwd=REPO,
         env=env,
         capture_output=True,

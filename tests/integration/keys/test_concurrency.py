@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.keys import ApiKeyRecord
-from functions.core.plans import Plan
-from functions.core.ratelimit import Decision, RateLimiter, WindowKind
-from functions.core.settings import Settings
+from core.adapters.rate_limit_table import RateLimitTable
+from core.logic.rate_limit import Decision, RateLimiter, WindowKind
+from core.models.api_key import ApiKeyRecord
+from core.models.plan import Plan
+from core.settings import Settings
 from tests.integration.keys.conftest import HandClock, MakeKey
 
 N = 12

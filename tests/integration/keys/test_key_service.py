@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_cache import KeyCache
-from functions.core.key_service import (
+from core.adapters.key_table import KeyTable
+from core.logic.key_cache import KeyCache
+from core.logic.key_service import (
     KeyNotFound,
     find_key,
     key_cache,
     list_keys_with_usage,
     revoke_key,
 )
-from functions.core.keys import KeyStatus, hash_key
-from functions.core.plans import Limits, Plan
-from functions.core.ratelimit import RateLimiter
+from core.logic.rate_limit import RateLimiter
+from core.models.api_key import KeyStatus, hash_key
+from core.models.plan import Limits, Plan
 from tests.integration.keys.conftest import MakeKey
 
 

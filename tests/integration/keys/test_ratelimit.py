@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.plans import Plan
-from functions.core.ratelimit import COUNTER_GRACE, RateLimiter, Window, WindowKind
+from core.adapters.rate_limit_table import RateLimitTable
+from core.logic.rate_limit import COUNTER_GRACE, RateLimiter, Window, WindowKind
+from core.models.plan import Plan
 from tests.integration.keys.conftest import HandClock, MakeKey
 
 

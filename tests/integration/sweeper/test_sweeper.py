@@ -8,14 +8,14 @@ import uuid
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.logic.sweeper import Sweeper, sweeper_from_settings
+from core.models.errors import ErrorCode
+from core.models.task import Task, TaskStatus
+from core.settings import Settings
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorCode
-from functions.core.settings import Settings
-from functions.core.tasks import Task, TaskStatus
-from functions.sweeper.logic import Sweeper, sweeper_from_settings
 
 
 @pytest.fixture()

@@ -9,16 +9,16 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.task import Task, input_key, new_task_id
+from core.settings import Settings, get_settings
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings, get_settings
-from functions.core.tasks import Task, input_key, new_task_id
-from functions.worker.engine_call import SwapEngine
-from functions.worker.worker import Worker
 from tests.offline_models import offline_model_dir
+from worker.engine_call import SwapEngine
+from worker.worker import Worker
 
 Submit = Callable[..., Task]
 

@@ -7,19 +7,19 @@ from collections.abc import Callable
 
 import pytest
 
+from core.adapters.clients import client
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.logic.dlq import drain
+from core.models.errors import ErrorCode
+from core.models.task import TaskStatus
+from core.settings import Settings
 from engine_layer.errors import FaceCountMismatch, ModelsMissing
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorCode
-from functions.core.settings import Settings
-from functions.core.tasks import TaskStatus
-from functions.dlq.logic import drain
-from functions.worker.worker import Outcome, Worker, WorkerWedged
 from tests import face_photos
 from tests.integration.worker.conftest import Submit, queue_depth, result_objects
 from tests.integration.worker.engines import RaisingEngine
+from worker.worker import Outcome, Worker, WorkerWedged
 
 BASIC_INPUTS = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}
 

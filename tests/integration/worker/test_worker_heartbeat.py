@@ -6,15 +6,15 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.task import TaskStatus
 from engine_layer.errors import FaceCountMismatch
 from engine_layer.operations import Operation
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.tasks import TaskStatus
-from functions.worker.worker import Worker
 from tests import face_photos
 from tests.integration.worker.conftest import Submit
 from tests.integration.worker.engines import RaisingEngine
+from worker.worker import Worker
 
 BASIC_INPUTS = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}
 

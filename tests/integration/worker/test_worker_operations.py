@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.adapters.clients import client
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.errors import ErrorCode
+from core.models.task import TaskStatus
+from core.settings import Settings
 from engine_layer.operations import SCENE_FIELD, Operation
-from functions.core.aws.clients import client
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorCode
-from functions.core.settings import Settings
-from functions.core.tasks import TaskStatus
-from functions.worker.engine_call import SwapEngine
-from functions.worker.worker import Outcome, Worker
 from tests import face_photos
 from tests.integration.worker.conftest import Submit, queue_depth, result_objects
+from worker.engine_call import SwapEngine
+from worker.worker import Outcome, Worker
 
 CASES: dict[Operation, tuple[dict[str, bytes], tuple[int, int] | None]] = {
     Operation.BASICSWAP: (

@@ -1,4 +1,4 @@
-"""`python -m functions.worker` as a real process: start-up, SIGTERM while idle and while working."""
+"""`python -m worker` as a real process: start-up, SIGTERM while idle and while working."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.task import Task, TaskStatus
+from core.settings import Settings
 from engine_layer.operations import Operation
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings
-from functions.core.tasks import Task, TaskStatus
 from tests import face_photos
 from tests.integration.worker.conftest import Submit, queue_depth, result_objects
 from tests.offline_models import offline_model_dir
@@ -40,7 +40,7 @@ class WorkerProcess:
         }
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "functions.worker", "--ready-file", str(self.ready_file), *args],
+                [sys.executable, "-m", "worker", "--ready-file", str(self.ready_file), *args],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

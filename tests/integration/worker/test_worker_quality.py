@@ -7,19 +7,19 @@ from collections.abc import Callable
 
 import pytest
 
+from core.adapters.key_table import KeyTable
+from core.adapters.task_table import TaskTable
+from core.logic.key_service import create_key
+from core.models.plan import Plan
+from core.models.task import TaskStatus
+from core.settings import Settings
 from engine_layer import quality
 from engine_layer.operations import Operation
-from functions.core.aws.key_table import KeyTable
-from functions.core.aws.task_table import TaskTable
-from functions.core.key_service import create_key
-from functions.core.plans import Plan
-from functions.core.settings import Settings
-from functions.core.tasks import TaskStatus
-from functions.worker.engine_call import SwapEngine
-from functions.worker.worker import Outcome, Worker
 from tests.integration.api.conftest import Invoke, api_key, invoke  # noqa: F401 - fixtures used here
 from tests.integration.worker.conftest import Submit
 from tests.integration.worker.test_worker_operations import CASES, take
+from worker.engine_call import SwapEngine
+from worker.worker import Outcome, Worker
 
 SWAPS = {
     Operation.BASICSWAP: 1,

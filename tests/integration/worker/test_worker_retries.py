@@ -7,17 +7,17 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.adapters.clients import client
+from core.adapters.task_table import TaskTable
+from core.models.task import TaskStatus
+from core.settings import Settings
 from engine_layer.errors import FaceCountMismatch
 from engine_layer.operations import Operation
-from functions.core.aws.clients import client
-from functions.core.aws.task_table import TaskTable
-from functions.core.settings import Settings
-from functions.core.tasks import TaskStatus
-from functions.worker.engine_call import SwapEngine
-from functions.worker.worker import Outcome, Worker
 from tests import face_photos
 from tests.integration.worker.conftest import Submit, queue_depth, result_objects
 from tests.integration.worker.engines import RaisingEngine
+from worker.engine_call import SwapEngine
+from worker.worker import Outcome, Worker
 
 BASIC_INPUTS = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.models.errors import ApiError
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.url_fetch import UrlFetcher
-from functions.core.errors import ApiError
 from tests import face_photos
 from tests.offline_models import offline_model_dir
 from tests.unit.api.bad_images import encoded, gif, png_claiming

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.models.errors import ApiError
 from functions.api.params import parse_enhance, parse_swap_index
-from functions.core.errors import ApiError
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from functions.core.key_cache import KeyCache
-from functions.core.keys import ApiKeyRecord, KeyStatus, generate_key, hash_key
-from functions.core.plans import Limits, Plan
+from core.logic.key_cache import KeyCache
+from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key
+from core.models.plan import Limits, Plan
 
 
 def test_plans_carry_the_contract_limits() -> None:

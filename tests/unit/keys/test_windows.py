@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from core.logic.rate_limit import Decision, Usage, Window, WindowKind, WindowUsage
+from core.models.errors import ErrorCode
 from functions.api.auth import headers_for, rate_limit_error
-from functions.core.errors import ErrorCode
-from functions.core.ratelimit import Decision, Usage, Window, WindowKind, WindowUsage
 
 
 def at(text: str) -> datetime:

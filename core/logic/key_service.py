@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.key_cache import KeyCache
-from functions.core.keys import ApiKeyRecord, KeyStatus, generate_key, hash_key
-from functions.core.plans import Plan
-from functions.core.ratelimit import RateLimiter, Usage
-from functions.core.settings import get_settings
-from functions.core.tasks import utc_now
+from core.adapters.key_table import KeyTable
+from core.logic.key_cache import KeyCache
+from core.logic.rate_limit import RateLimiter, Usage
+from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key
+from core.models.plan import Plan
+from core.models.task import utc_now
+from core.settings import get_settings
 
 # Longer than any key we issue (fsk_ + 43 characters); anything longer is refused without a lookup.
 MAX_PRESENTED_KEY_LENGTH = 256

@@ -12,9 +12,9 @@ from types import TracebackType
 
 from aws_lambda_powertools import Logger
 
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskConflict, TaskTable
-from functions.core.fault_injection import fault_point
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskConflict, TaskTable
+from core.logic.fault_injection import fault_point
 
 logger = Logger(service="faceswap-worker", child=True)
 

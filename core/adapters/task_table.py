@@ -14,10 +14,10 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import condition_failed, dynamo_numbers
-from functions.core.errors import ErrorBody
-from functions.core.tasks import Task, TaskStatus, utc_now
+from core.adapters.clients import dynamodb_table
+from core.adapters.items import condition_failed, dynamo_numbers
+from core.models.errors import ErrorBody
+from core.models.task import Task, TaskStatus, utc_now
 
 SWEEP_INDEX = "SweepIndex"
 # Set on every write that finishes a task: the task leaves the sweep index.

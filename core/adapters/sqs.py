@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from functions.core.aws.clients import client
+from core.adapters.clients import client
 
 # SQS's ceiling on a message's visibility timeout (12 h).
 MAX_VISIBILITY_SECONDS = 43_200

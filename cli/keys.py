@@ -1,4 +1,4 @@
-"""`faceswap keys create | list | revoke | usage`: API keys and their plan usage.
+"""`faceswap-admin keys create | list | revoke | usage`: API keys and their plan usage.
 
 Table names come from the settings (API_KEYS_TABLE, RATE_LIMITS_TABLE, as the stage's functions get
 them); endpoints and credentials from boto3's own configuration (AWS_ENDPOINT_URL, AWS_PROFILE, ...). The
@@ -16,9 +16,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from functions.core.aws.key_table import KeyTable
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.key_service import (
+from core.adapters.key_table import KeyTable
+from core.adapters.rate_limit_table import RateLimitTable
+from core.logic.key_service import (
     KeyNotFound,
     create_key,
     get_key,
@@ -26,10 +26,10 @@ from functions.core.key_service import (
     revoke_key,
     set_key_enabled,
 )
-from functions.core.keys import ApiKeyRecord
-from functions.core.plans import Plan
-from functions.core.ratelimit import RateLimiter, Usage, WindowUsage
-from functions.core.settings import get_settings
+from core.logic.rate_limit import RateLimiter, Usage, WindowUsage
+from core.models.api_key import ApiKeyRecord
+from core.models.plan import Plan
+from core.settings import get_settings
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -90,7 +90,7 @@ def _guarded(command: Command) -> Command:
             return command(args)
         except (KeyNotFound, ValueError) as error:
             message = _validation_message(error) if isinstance(error, ValidationError) else str(error)
-            print(f"faceswap keys: {message}", file=sys.stderr)
+            print(f"faceswap-admin keys: {message}", file=sys.stderr)
         except ClientError as error:
             info = error.response.get("Error", {})
             hint = (
@@ -99,10 +99,11 @@ def _guarded(command: Command) -> Command:
                 else ""
             )
             print(
-                f"faceswap keys: AWS error {info.get('Code')}: {info.get('Message')}{hint}", file=sys.stderr
+                f"faceswap-admin keys: AWS error {info.get('Code')}: {info.get('Message')}{hint}",
+                file=sys.stderr,
             )
         except BotoCoreError as error:
-            print(f"faceswap keys: cannot reach AWS: {error}", file=sys.stderr)
+            print(f"faceswap-admin keys: cannot reach AWS: {error}", file=sys.stderr)
         return 1
 
     return run

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from functions.core.aws.rate_limit_table import RateLimitTable
-from functions.core.keys import ApiKeyRecord
-from functions.core.plans import STATUS_POLLS_PER_SECOND
-from functions.core.tasks import utc_now
+from core.adapters.rate_limit_table import RateLimitTable
+from core.models.api_key import ApiKeyRecord
+from core.models.plan import STATUS_POLLS_PER_SECOND
+from core.models.task import utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from core.logic.fault_injection import fault_point
 from engine_layer.datatypes import SwapResult
 from engine_layer.operations import Operation
-from functions.core.fault_injection import fault_point
 
 ENGINE_THREAD = "engine-run"
 

@@ -1,4 +1,5 @@
-"""`faceswap models list | install-offline | pull`: what the model directory holds and how it gets filled.
+"""`faceswap-admin models list | install-offline | pull`: what the model directory holds and how it
+gets filled.
 
 install-offline needs nothing but the package registries: SCRFD comes from the `scrfd==0.3.0` sdist on
 PyPI and MediaPipe's face landmark model from the `mediapipe==0.10.21` wheel (each fetched with
@@ -208,7 +209,7 @@ def _model_dir_option(parser: argparse.ArgumentParser) -> None:
 def _model_dir(args: argparse.Namespace) -> Path:
     if args.model_dir is not None:
         return Path(args.model_dir)
-    from functions.core.settings import get_settings
+    from core.settings import get_settings
 
     return get_settings().model_dir
 
@@ -234,7 +235,7 @@ def _run_list(args: argparse.Namespace) -> int:
             f"{status.entry.file:44} {status.entry.tier.value:10} {'yes' if status.present else 'no':7} "
             f"{checksum:9} {status.entry.licence}{optional}"
         )
-    print(f"active tier (auto): {active or 'none: run `faceswap models install-offline`'}")
+    print(f"active tier (auto): {active or 'none: run `faceswap-admin models install-offline`'}")
     return 0
 
 
@@ -265,7 +266,7 @@ def _run_install(args: argparse.Namespace) -> int:
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    from functions.cli.model_pull import ModelPullError, pull
+    from cli.model_pull import ModelPullError, pull
 
     model_dir = _model_dir(args)
     try:

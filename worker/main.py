@@ -1,4 +1,4 @@
-"""`python -m functions.worker`: the container's entry point, and what the local stack starts.
+"""`python -m worker`: the container's entry point, and what the local stack starts.
 
 Loads the engine (exit 2 when the required model tier is missing), then polls until SIGTERM/SIGINT.
 On a signal the task in hand is finished if it can be within the grace period, otherwise its message
@@ -19,10 +19,10 @@ from types import FrameType
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from core.settings import Settings, get_settings
 from engine_layer.errors import ModelsMissing
-from functions.core.settings import Settings, get_settings
-from functions.worker.engine_call import engine_still_running
-from functions.worker.worker import Worker, WorkerWedged
+from worker.engine_call import engine_still_running
+from worker.worker import Worker, WorkerWedged
 
 logger = Logger(service="faceswap-worker")
 
@@ -32,7 +32,7 @@ EXIT_WEDGED = 3
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     """Flags override the settings of the same name (WORKER_*), which give their defaults."""
-    parser = argparse.ArgumentParser(prog="python -m functions.worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument(
         "--ready-file",
         type=Path,

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core.adapters.items import plain
+from core.models.errors import ErrorBody
 from engine_layer.operations import Operation
-from functions.core.aws.items import plain
-from functions.core.errors import ErrorBody
 
 
 class TaskStatus(StrEnum):

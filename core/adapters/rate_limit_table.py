@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import condition_failed, plain
+from core.adapters.clients import dynamodb_table
+from core.adapters.items import condition_failed, plain
 
 _USED = "used"
 # BatchGetItem reads at most 100 keys per call.

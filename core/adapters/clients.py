@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from functions.core.fault_injection import attach
+from core.logic.fault_injection import attach
 
 _CONFIG = Config(
     connect_timeout=5,

@@ -9,9 +9,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from functions.core.aws.clients import dynamodb_table
-from functions.core.aws.items import condition_failed, plain
-from functions.core.keys import ApiKeyRecord, KeyStatus
+from core.adapters.clients import dynamodb_table
+from core.adapters.items import condition_failed, plain
+from core.models.api_key import ApiKeyRecord, KeyStatus
 
 KEY_ID_INDEX = "KeyIdIndex"
 

@@ -13,10 +13,10 @@ from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
-from functions.core.aws.sqs import TaskMessage, TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.tasks import TaskStatus
+from core.adapters.sqs import TaskMessage, TaskQueue
+from core.adapters.task_table import TaskTable
+from core.models.errors import ErrorBody, ErrorCode
+from core.models.task import TaskStatus
 
 logger = Logger(service="faceswap-dlq", child=True)
 

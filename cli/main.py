@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from functions.cli import keys, models
+from cli import keys, models
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faceswap", description=__doc__)
+    parser = argparse.ArgumentParser(prog="faceswap-admin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     models.register(commands)
     keys.register(commands)

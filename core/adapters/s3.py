@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from functions.core.aws.clients import client
+from core.adapters.clients import client
 
 
 class MediaStore:

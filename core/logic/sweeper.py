@@ -21,12 +21,12 @@ from dataclasses import asdict, dataclass
 
 from aws_lambda_powertools import Logger
 
-from functions.core.aws.sqs import TaskQueue
-from functions.core.aws.task_table import TaskTable
-from functions.core.errors import ErrorBody, ErrorCode
-from functions.core.settings import Settings, get_settings
-from functions.core.tasks import TaskStatus
-from functions.dlq.logic import DEAD_LETTER_ERROR
+from core.adapters.sqs import TaskQueue
+from core.adapters.task_table import TaskTable
+from core.logic.dlq import DEAD_LETTER_ERROR
+from core.models.errors import ErrorBody, ErrorCode
+from core.models.task import TaskStatus
+from core.settings import Settings, get_settings
 
 logger = Logger(service="faceswap-sweeper", child=True)
 

@@ -19,16 +19,16 @@ from typing import Self
 
 from aws_lambda_powertools import Logger
 
+from core.adapters.s3 import MediaStore
+from core.adapters.sqs import TaskMessage, TaskQueue
+from core.adapters.task_table import TaskConflict, TaskTable
+from core.logic.fault_injection import fault_point
+from core.models.errors import ErrorCode, error_from_engine
+from core.models.task import Task, TaskStatus, result_key
+from core.settings import Settings
 from engine_layer.errors import EngineError
-from functions.core.aws.s3 import MediaStore
-from functions.core.aws.sqs import TaskMessage, TaskQueue
-from functions.core.aws.task_table import TaskConflict, TaskTable
-from functions.core.errors import ErrorCode, error_from_engine
-from functions.core.fault_injection import fault_point
-from functions.core.settings import Settings
-from functions.core.tasks import Task, TaskStatus, result_key
-from functions.worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
-from functions.worker.heartbeat import Heartbeat
+from worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
+from worker.heartbeat import Heartbeat
 
 logger = Logger(service="faceswap-worker", child=True)
 

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from functions.core.keys import ApiKeyRecord
+from core.models.api_key import ApiKeyRecord
 
 
 class KeyCache:

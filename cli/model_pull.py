@@ -244,7 +244,7 @@ class _S3Source:
 
     @contextmanager
     def open(self, name: str) -> Iterator[_Download | None]:
-        from functions.core.aws.clients import client
+        from core.adapters.clients import client
 
         try:
             response = client("s3").get_object(Bucket=self._bucket, Key=self._key(name))

@@ -1,1 +1,0 @@
-"""The GPU worker: long-polls the task queue and runs the swap engine (`python -m functions.worker`)."""

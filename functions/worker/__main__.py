@@ -1,5 +1,0 @@
-import sys
-
-from functions.worker.main import main
-
-sys.exit(main())
