@@ -16,8 +16,9 @@ from botocore.exceptions import ClientError
 
 from core.adapters.clients import dynamodb_table
 from core.adapters.items import condition_failed, dynamo_numbers
+from core.clock import utc_now
 from core.models.errors import ErrorBody
-from core.models.task import Task, TaskStatus, utc_now
+from core.models.task import Task, TaskStatus
 
 SWEEP_INDEX = "SweepIndex"
 # Set on every write that finishes a task: the task leaves the sweep index.

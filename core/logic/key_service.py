@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from core.adapters.key_table import KeyTable
+from core.clock import utc_now
 from core.logic.key_cache import KeyCache
 from core.logic.rate_limit import RateLimiter, Usage
 from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key
 from core.models.plan import Plan
-from core.models.task import utc_now
 from core.settings import get_settings
 
 # Longer than any key we issue (fsk_ + 43 characters); anything longer is refused without a lookup.

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from core.adapters.rate_limit_table import RateLimitTable
+from core.clock import utc_now
 from core.models.api_key import ApiKeyRecord
 from core.models.plan import STATUS_POLLS_PER_SECOND
-from core.models.task import utc_now
 
 logger = logging.getLogger(__name__)
 

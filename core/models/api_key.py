@@ -9,8 +9,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.clock import utc_now
 from core.models.plan import PLAN_LIMITS, Limits, Plan
-from core.models.task import utc_now
 
 KEY_PREFIX = "fsk_"
 

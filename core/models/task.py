@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from core.adapters.items import plain
+from core.clock import utc_now
 from core.models.errors import ErrorBody
 from engine_layer.operations import Operation
 
@@ -24,10 +25,6 @@ class TaskStatus(StrEnum):
 def new_task_id() -> str:
     # 128 random bits, URL-safe; unguessable so task ids leak nothing across keys.
     return secrets.token_hex(16)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def input_key(task_id: str, field: str) -> str:

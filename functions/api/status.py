@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from core.adapters.s3 import MediaStore
 from core.adapters.task_table import TaskTable
+from core.clock import utc_now
 from core.models.errors import ApiError, ErrorCode
-from core.models.task import TaskStatus, TaskView, utc_now
+from core.models.task import TaskStatus, TaskView
 from core.settings import Settings
 
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
