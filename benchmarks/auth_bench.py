@@ -57,7 +57,7 @@ def event(method: str, path: str, api_key: str) -> dict[str, Any]:
 def build_app() -> Any:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-    from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
+    from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
 
     app = APIGatewayRestResolver()
 

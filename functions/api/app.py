@@ -15,7 +15,9 @@ from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
 from engine_layer.operations import Operation
 from functions.api import health, status, submission
-from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, current_key, rate_limit_headers
+from functions.api.auth import current_key
+from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
+from functions.api.rate_limiting import rate_limit_headers
 from functions.api.request_body import event_body_bytes, parse_inputs
 
 logger = Logger(service="faceswap-api")

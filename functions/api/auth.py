@@ -1,14 +1,6 @@
-"""Request-path middleware: who is calling (API key) and whether their plan allows it.
+"""Authentication middleware: who is calling (X-Api-Key -> an active key record in app.context).
 
-Order on a swap route: authenticate -> limit_submissions -> the route (which validates). Every
-authenticated submission is counted before validation, accepted or not. Status polls are not counted
-against the plan but held to a few per second per key.
-
-Every answer to a valid key carries X-RateLimit-Limit/Remaining/Reset. Powertools runs exception
-handlers outside the middleware chain, so the limit middleware adds its headers to an ApiError before
-re-raising it, and leaves them in app.context (`rate_limit_headers(app)`) for the handler of unexpected
-errors.
-"""
+Rate limiting is its own middleware (rate_limiting.py); middlewares.py puts the two in order."""
 
 from __future__ import annotations
 
@@ -16,15 +8,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from core.adapters.key_table import KeyTable
-from core.adapters.rate_limit_table import RateLimitTable
 from core.logic.key_service import find_key
-from core.logic.rate_limit import Decision, RateLimiter, WindowKind
 from core.models.api_key import ApiKeyRecord
 from core.models.errors import ApiError, ErrorCode
 from core.settings import get_settings
 
 API_KEY_CONTEXT = "api_key"
-RATE_LIMIT_HEADERS_CONTEXT = "rate_limit_headers"
 
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
@@ -46,65 +35,3 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
 
 def current_key(app: APIGatewayRestResolver) -> ApiKeyRecord:
     return app.context[API_KEY_CONTEXT]
-
-
-def rate_limit_headers(app: APIGatewayRestResolver) -> dict[str, str]:
-    """The X-RateLimit-* headers decided for this request ({} before the limit middleware ran)."""
-    return dict(app.context.get(RATE_LIMIT_HEADERS_CONTEXT) or {})
-
-
-def limiter() -> RateLimiter:
-    return RateLimiter(RateLimitTable(get_settings().rate_limits_table))
-
-
-def limit_submissions(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    """Count this submission against the key's plan (before validation), or answer 429."""
-    return _apply(limiter().consume(current_key(app)), app, next_middleware)
-
-
-def limit_status_polls(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    """Hold status polls to the per-second rate (they do not count against the plan)."""
-    return _apply(limiter().admit_status_poll(current_key(app)), app, next_middleware)
-
-
-def headers_for(decision: Decision) -> dict[str, str]:
-    """The contract's headers: the window (hour or day) with fewer requests left; Retry-After on a refusal."""
-    window = decision.usage.tightest
-    headers = {
-        "X-RateLimit-Limit": str(window.limit),
-        "X-RateLimit-Remaining": str(window.remaining),
-        "X-RateLimit-Reset": str(window.reset_at),
-    }
-    if not decision.allowed:
-        headers["Retry-After"] = str(decision.retry_after_seconds)
-    return headers
-
-
-def rate_limit_error(decision: Decision) -> ApiError:
-    refused = decision.refused_by
-    assert refused is not None
-    if refused.window.kind is WindowKind.SECOND:
-        message = f"Too many status requests: at most {refused.limit} per second. Please slow down."
-    else:
-        message = "You have exceeded your rate limit. Please try again later."
-    details = {"reset_at": decision.retry_at, "window": refused.window.kind.value, "limit": refused.limit}
-    return ApiError(ErrorCode.RATE_LIMIT_EXCEEDED, message, details, headers=headers_for(decision))
-
-
-def _apply(decision: Decision, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    headers = headers_for(decision)
-    app.append_context(**{RATE_LIMIT_HEADERS_CONTEXT: headers})
-    if not decision.allowed:
-        raise rate_limit_error(decision)
-    try:
-        response = next_middleware(app)
-    except ApiError as error:
-        error.headers.update(headers)
-        raise
-    response.headers.update(headers)
-    return response
-
-
-# The middleware chains the app puts in front of each kind of route.
-SWAP_MIDDLEWARES = [authenticate, limit_submissions]
-STATUS_MIDDLEWARES = [authenticate, limit_status_polls]

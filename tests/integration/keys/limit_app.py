@@ -11,7 +11,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from core.models.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
-from functions.api.auth import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, current_key, rate_limit_headers
+from functions.api.auth import current_key
+from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
+from functions.api.rate_limiting import rate_limit_headers
 
 app = APIGatewayRestResolver()
 

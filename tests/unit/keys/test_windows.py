@@ -8,7 +8,7 @@ import pytest
 
 from core.logic.rate_limit import Decision, Usage, Window, WindowKind, WindowUsage
 from core.models.errors import ErrorCode
-from functions.api.auth import headers_for, rate_limit_error
+from functions.api.rate_limiting import headers_for, rate_limit_error
 
 
 def at(text: str) -> datetime:
