@@ -19,8 +19,9 @@ from types import FrameType
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from core.settings import Settings, get_settings
+from core.settings import get_settings
 from engine_layer.errors import ModelsMissing
+from worker.config import WorkerConfig
 from worker.engine_call import engine_still_running
 from worker.worker import Worker, WorkerWedged
 
@@ -30,8 +31,9 @@ EXIT_MODELS_MISSING = 2
 EXIT_WEDGED = 3
 
 
-def build_parser(settings: Settings) -> argparse.ArgumentParser:
-    """Flags override the settings of the same name (WORKER_*), which give their defaults."""
+def build_parser() -> argparse.ArgumentParser:
+    """Flags override the settings of the same name (WORKER_*), which give their defaults
+    (WorkerConfig.from_settings applies them; a flag left out is None here)."""
     parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument(
         "--ready-file",
@@ -56,11 +58,6 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         help="an engine call running longer is treated as a wedged device: the task is given back and "
         "the process exits so it is replaced (default: WORKER_ENGINE_TIMEOUT_SECONDS)",
     )
-    parser.set_defaults(
-        shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
-        retry_delay_seconds=settings.worker_retry_delay_seconds,
-        engine_timeout_seconds=settings.worker_engine_timeout_seconds,
-    )
     return parser
 
 
@@ -78,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     settings = get_settings()
-    args = build_parser(settings).parse_args(argv)
+    args = build_parser().parse_args(argv)
     # The engine's own loggers log as JSON like ours; the AWS SDK's chatter stays at its WARNING default.
     copy_config_to_registered_loggers(
         source_logger=logger, exclude={"botocore", "boto3", "urllib3", "s3transfer"}
@@ -94,12 +91,13 @@ def _run(argv: Sequence[str] | None) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     try:
-        worker = Worker.from_settings(
+        config = WorkerConfig.from_settings(
             settings,
             shutdown_grace_seconds=args.shutdown_grace_seconds,
             retry_delay_seconds=args.retry_delay_seconds,
             engine_timeout_seconds=args.engine_timeout_seconds,
         )
+        worker = Worker.from_settings(settings, config=config)
     except ModelsMissing as error:
         logger.error("engine cannot start: required models are missing", error=str(error))
         return EXIT_MODELS_MISSING

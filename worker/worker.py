@@ -27,6 +27,7 @@ from core.models.errors import ErrorCode, error_from_engine
 from core.models.task import Task, TaskStatus, result_key
 from core.settings import Settings
 from engine_layer.errors import EngineError
+from worker.config import WorkerConfig
 from worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
 from worker.heartbeat import Heartbeat
 
@@ -64,42 +65,23 @@ class Worker:
         queue: TaskQueue,
         tasks: TaskTable,
         media: MediaStore,
-        poll_wait_seconds: int,
-        visibility_timeout_seconds: int,
-        lease_seconds: int,
-        heartbeat_seconds: float | None = None,
-        retry_delay_seconds: int = 10,
-        shutdown_grace_seconds: float = 20.0,
-        engine_timeout_seconds: float = 600.0,
+        config: WorkerConfig,
         worker_id: str | None = None,
     ) -> None:
         self.engine = engine
         self.queue = queue
         self.tasks = tasks
         self.media = media
-        self.poll_wait_seconds = poll_wait_seconds
-        self.visibility_timeout_seconds = visibility_timeout_seconds
-        self.lease_seconds = lease_seconds
-        # Three beats per window: one lost call to SQS or DynamoDB never lets either lapse.
-        self.heartbeat_seconds = heartbeat_seconds or min(visibility_timeout_seconds, lease_seconds) / 3
-        self.retry_delay_seconds = retry_delay_seconds
-        self.shutdown_grace_seconds = shutdown_grace_seconds
-        self.engine_timeout_seconds = engine_timeout_seconds
+        self.config = config
         self.worker_id = worker_id or new_worker_id()
         self.stop = threading.Event()
 
     @classmethod
     def from_settings(
-        cls,
-        settings: Settings,
-        engine: SwapEngine | None = None,
-        *,
-        retry_delay_seconds: int | None = None,
-        shutdown_grace_seconds: float | None = None,
-        engine_timeout_seconds: float | None = None,
+        cls, settings: Settings, engine: SwapEngine | None = None, *, config: WorkerConfig | None = None
     ) -> Self:
-        """A worker on the settings' queue, table and bucket. Without `engine`, loads the real one.
-        Timings not given come from the settings (WORKER_*)."""
+        """A worker on the settings' queue, table and bucket. Without `engine`, loads the real one;
+        without `config`, its timings are the settings' (WORKER_*)."""
         if engine is None:
             from engine_layer.engine import Engine  # the heavy import only where a worker really runs
 
@@ -114,16 +96,7 @@ class Worker:
             queue=TaskQueue(settings.task_queue_url),
             tasks=TaskTable(settings.tasks_table),
             media=MediaStore(settings.media_bucket),
-            poll_wait_seconds=settings.worker_poll_wait_seconds,
-            visibility_timeout_seconds=settings.worker_visibility_timeout_seconds,
-            lease_seconds=settings.worker_lease_seconds,
-            retry_delay_seconds=_unless_given(retry_delay_seconds, settings.worker_retry_delay_seconds),
-            shutdown_grace_seconds=_unless_given(
-                shutdown_grace_seconds, settings.worker_shutdown_grace_seconds
-            ),
-            engine_timeout_seconds=_unless_given(
-                engine_timeout_seconds, settings.worker_engine_timeout_seconds
-            ),
+            config=config or WorkerConfig.from_settings(settings),
         )
 
     # --- the loop -------------------------------------------------------------------------------
@@ -140,13 +113,15 @@ class Worker:
             except Exception:
                 # SQS itself failed (network, throttling): wait a little and poll again.
                 logger.exception("polling failed")
-                stop.wait(min(5.0, self.poll_wait_seconds or 1.0))
+                stop.wait(min(5.0, self.config.poll_wait_seconds or 1.0))
         logger.info("worker stopped", worker_id=self.worker_id)
 
     def poll_once(self, wait_seconds: int | None = None) -> int:
         """Receive at most one message and handle it. Returns how many messages were handled."""
-        wait = self.poll_wait_seconds if wait_seconds is None else wait_seconds
-        messages = self.queue.receive(wait_seconds=wait, visibility_timeout=self.visibility_timeout_seconds)
+        wait = self.config.poll_wait_seconds if wait_seconds is None else wait_seconds
+        messages = self.queue.receive(
+            wait_seconds=wait, visibility_timeout=self.config.visibility_timeout_seconds
+        )
         for message in messages:
             self.handle(message)
         return len(messages)
@@ -180,7 +155,7 @@ class Worker:
             self._release_message(message)
             return Outcome.RELEASED
 
-        task = self.tasks.claim(message.task_id, self.worker_id, self.lease_seconds)
+        task = self.tasks.claim(message.task_id, self.worker_id, self.config.lease_seconds)
         if task is None:
             return self._not_claimed(message)
 
@@ -190,9 +165,9 @@ class Worker:
             receipt_handle=message.receipt_handle,
             task_id=task.task_id,
             worker_id=self.worker_id,
-            visibility_timeout_seconds=self.visibility_timeout_seconds,
-            lease_seconds=self.lease_seconds,
-            interval_seconds=self.heartbeat_seconds,
+            visibility_timeout_seconds=self.config.visibility_timeout_seconds,
+            lease_seconds=self.config.lease_seconds,
+            interval_seconds=self.config.heartbeat_seconds,
         )
         with heartbeat:
             try:
@@ -203,7 +178,7 @@ class Worker:
                 return Outcome.RELEASED
             except EngineTimeout as error:
                 heartbeat.stop()
-                self._release(task, message, delay_seconds=self.retry_delay_seconds)
+                self._release(task, message, delay_seconds=self.config.retry_delay_seconds)
                 raise WorkerWedged(str(error)) from error
             except EngineError as error:
                 heartbeat.stop()
@@ -211,7 +186,7 @@ class Worker:
             except Exception:
                 heartbeat.stop()
                 logger.exception("task failed unexpectedly; it will be retried", task_id=task.task_id)
-                self._release(task, message, delay_seconds=self.retry_delay_seconds)
+                self._release(task, message, delay_seconds=self.config.retry_delay_seconds)
                 return Outcome.RETRY
 
     def _process(self, task: Task, message: TaskMessage, heartbeat: Heartbeat) -> Outcome:
@@ -224,8 +199,8 @@ class Worker:
             task.swap_index,
             task.enhance,
             stop=self.stop,
-            shutdown_grace_seconds=self.shutdown_grace_seconds,
-            timeout_seconds=self.engine_timeout_seconds,
+            shutdown_grace_seconds=self.config.shutdown_grace_seconds,
+            timeout_seconds=self.config.engine_timeout_seconds,
         )
         if heartbeat.lease_lost.is_set():
             return Outcome.LEASE_LOST
@@ -256,7 +231,7 @@ class Worker:
         if body.code is ErrorCode.SERVER_ERROR:
             # Not the customer's input (e.g. models missing on this worker): another attempt may work.
             logger.error("engine failed; it will be retried", task_id=task.task_id, error=str(error))
-            self._release(task, message, delay_seconds=self.retry_delay_seconds)
+            self._release(task, message, delay_seconds=self.config.retry_delay_seconds)
             return Outcome.RETRY
         if not self.tasks.fail(task.task_id, body, worker_id=self.worker_id):
             # Our lease lapsed and another worker holds the task: its message is the only thing that
@@ -296,7 +271,3 @@ class Worker:
             self.queue.hide(message.receipt_handle, delay_seconds)
         except Exception:
             logger.warning("could not release the message; it returns after its visibility", exc_info=True)
-
-
-def _unless_given(given: float | None, setting: float) -> float:
-    return setting if given is None else given

@@ -43,6 +43,7 @@ def test_dlq_calls_are_the_dlq_functions(aws_env: dict[str, str]) -> None:
 def test_worker_calls_are_the_worker_task_roles(aws_env: dict[str, str]) -> None:
     from core.adapters.s3 import MediaStore
     from tests.integration.worker.engines import RaisingEngine
+    from worker.config import WorkerConfig
     from worker.worker import Worker
 
     settings = Settings()
@@ -51,9 +52,7 @@ def test_worker_calls_are_the_worker_task_roles(aws_env: dict[str, str]) -> None
         queue=TaskQueue(settings.task_queue_url),
         tasks=TaskTable(settings.tasks_table),
         media=MediaStore(settings.media_bucket),
-        poll_wait_seconds=0,
-        visibility_timeout_seconds=30,
-        lease_seconds=30,
+        config=WorkerConfig.from_settings(settings, poll_wait_seconds=0),
     )
     first = len(RECORDER.calls)
     # A message for a task that does not exist: claimed in vain, looked up, and its message dropped.

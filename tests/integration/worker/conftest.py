@@ -17,6 +17,7 @@ from core.models.task import Task, input_key, new_task_id
 from core.settings import Settings, get_settings
 from engine_layer.operations import Operation
 from tests.offline_models import offline_model_dir
+from worker.config import WorkerConfig
 from worker.engine_call import SwapEngine
 from worker.worker import Worker
 
@@ -107,9 +108,10 @@ def make_worker(settings: Settings) -> Callable[..., Worker]:
         engine: SwapEngine, *, engine_timeout_seconds: float = 600.0, **setting_overrides: object
     ) -> Worker:
         tuned = settings.model_copy(update={"worker_poll_wait_seconds": 1, **setting_overrides})
-        return Worker.from_settings(
-            tuned, engine=engine, retry_delay_seconds=0, engine_timeout_seconds=engine_timeout_seconds
+        config = WorkerConfig.from_settings(
+            tuned, retry_delay_seconds=0, engine_timeout_seconds=engine_timeout_seconds
         )
+        return Worker.from_settings(tuned, engine=engine, config=config)
 
     return build
 

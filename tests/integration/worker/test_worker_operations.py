@@ -46,7 +46,9 @@ CASES: dict[Operation, tuple[dict[str, bytes], tuple[int, int] | None]] = {
 
 def take(worker: Worker) -> Outcome:
     """Receive the next message as the worker would, and handle it."""
-    messages = worker.queue.receive(wait_seconds=2, visibility_timeout=worker.visibility_timeout_seconds)
+    messages = worker.queue.receive(
+        wait_seconds=2, visibility_timeout=worker.config.visibility_timeout_seconds
+    )
     assert len(messages) == 1
     return worker.handle(messages[0])
 
