@@ -13,7 +13,7 @@ from types import TracebackType
 from aws_lambda_powertools import Logger
 
 from core.adapters.sqs import TaskQueue
-from core.adapters.task_table import TaskConflict, TaskTable
+from core.adapters.task_table import TaskTable
 from core.logic.fault_injection import fault_point
 
 logger = Logger(service="faceswap-worker", child=True)
@@ -77,13 +77,13 @@ class Heartbeat:
             logger.warning("could not extend message visibility", task_id=self._task_id, exc_info=True)
         fault_point("heartbeat")
         try:
-            self._tasks.extend_lease(self._task_id, self._worker_id, self._lease_seconds)
-        except TaskConflict:
+            extended = self._tasks.extend_lease(self._task_id, self._worker_id, self._lease_seconds)
+        except Exception:
+            logger.warning("could not extend the task lease", task_id=self._task_id, exc_info=True)
+            return
+        if not extended:
             logger.warning("lease lost: another worker holds the task now", task_id=self._task_id)
             self.lease_lost.set()
             self._stopped.set()
-            return
-        except Exception:
-            logger.warning("could not extend the task lease", task_id=self._task_id, exc_info=True)
             return
         self.beats += 1

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 
 from core.adapters.s3 import MediaStore
 from core.adapters.sqs import TaskMessage, TaskQueue
-from core.adapters.task_table import TaskConflict, TaskTable
+from core.adapters.task_table import TaskTable
 from core.logic.fault_injection import fault_point
 from core.models.errors import ErrorCode, error_from_engine
 from core.models.task import Task, TaskStatus, result_key
@@ -210,16 +210,15 @@ class Worker:
             logger.info("result already stored by an earlier attempt", task_id=task.task_id)
         fault_point("after_result_upload")
         heartbeat.stop()
-        try:
-            self.tasks.complete(
-                task.task_id,
-                self.worker_id,
-                result_key=key,
-                content_type=result.content_type,
-                engine={k: str(v) for k, v in result.engine.items()},
-                quality=result.quality,
-            )
-        except TaskConflict:
+        completed = self.tasks.complete(
+            task.task_id,
+            self.worker_id,
+            result_key=key,
+            content_type=result.content_type,
+            engine={k: str(v) for k, v in result.engine.items()},
+            quality=result.quality,
+        )
+        if not completed:
             # Another worker re-took the task after our lease lapsed; it owns the message now.
             logger.warning("task moved under us; leaving it to its new holder", task_id=task.task_id)
             return Outcome.LEASE_LOST
@@ -259,9 +258,7 @@ class Worker:
     def _release(self, task: Task, message: TaskMessage, *, delay_seconds: int) -> None:
         """Give the task back: its lease ends now and its message is visible again after the delay."""
         try:
-            self.tasks.release(task.task_id, self.worker_id)
-        except TaskConflict:
-            pass  # someone else holds it already
+            self.tasks.release(task.task_id, self.worker_id)  # False: someone else holds it already
         except Exception:
             logger.warning("could not release the lease; it lapses on its own", exc_info=True)
         self._release_message(message, delay_seconds)

@@ -4,6 +4,13 @@ duplicate SQS delivery) can never both move the same task, and a finished task n
 An unfinished task also carries `sweep_status` (queued/processing) and `sweep_at` (epoch seconds: when it
 was queued, or when its lease ends), removed when it finishes. They key the sparse SweepIndex, so the
 sweeper finds tasks waiting too long without scanning the table.
+
+One convention for a refused write: a condition DynamoDB refuses (the task is not in the state the
+write requires: finished, missing, or held by another worker) is an answer, not an error. Every
+state-changing method returns what it wrote on success (the claimed Task, or True) and None/False when
+refused; callers branch on that. An exception always means the call itself failed (network, throttling,
+permissions), never a refusal. `create` alone has nothing to branch on: its condition guards a fresh
+random id against an impossible collision, so a refusal there raises as the bug it would be.
 """
 
 from __future__ import annotations
@@ -23,10 +30,6 @@ from core.models.task import Task, TaskStatus
 SWEEP_INDEX = "SweepIndex"
 # Set on every write that finishes a task: the task leaves the sweep index.
 _LEAVE_SWEEP = "REMOVE lease_expires_at, sweep_status, sweep_at"
-
-
-class TaskConflict(Exception):
-    """The task was not in the state the write required (someone else moved it)."""
 
 
 class TaskTable:
@@ -74,17 +77,19 @@ class TaskTable:
             raise
         return Task.from_item(item)
 
-    def extend_lease(self, task_id: str, worker_id: str, lease_seconds: int) -> None:
-        self._update_owned(
+    def extend_lease(self, task_id: str, worker_id: str, lease_seconds: int) -> bool:
+        """Push the lease on. False when `worker_id` no longer holds the task."""
+        return self._update_owned(
             task_id,
             worker_id,
             "SET lease_expires_at = :lease, sweep_at = :lease",
             {":lease": int(time.time()) + lease_seconds},
         )
 
-    def release(self, task_id: str, worker_id: str) -> None:
-        """Give the task back (its lease ends now) so the next delivery of its message re-takes it."""
-        self._update_owned(
+    def release(self, task_id: str, worker_id: str) -> bool:
+        """Give the task back (its lease ends now) so the next delivery of its message re-takes it.
+        False when `worker_id` no longer holds the task."""
+        return self._update_owned(
             task_id,
             worker_id,
             "SET lease_expires_at = :ended, sweep_at = :now",
@@ -100,7 +105,8 @@ class TaskTable:
         content_type: str,
         engine: dict[str, str],
         quality: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> bool:
+        """processing -> completed. False when `worker_id` no longer holds the task."""
         values: dict[str, Any] = {
             ":completed": TaskStatus.COMPLETED.value,
             ":key": result_key,
@@ -112,7 +118,7 @@ class TaskTable:
         if quality is not None:
             update += "quality = :quality, "
             values[":quality"] = dynamo_numbers(quality)
-        self._update_owned(task_id, worker_id, update + "updated_at = :now " + _LEAVE_SWEEP, values)
+        return self._update_owned(task_id, worker_id, update + "updated_at = :now " + _LEAVE_SWEEP, values)
 
     def fail(
         self,
@@ -185,7 +191,7 @@ class TaskTable:
             raise
         return True
 
-    def _update_owned(self, task_id: str, worker_id: str, expression: str, values: dict[str, Any]) -> None:
+    def _update_owned(self, task_id: str, worker_id: str, expression: str, values: dict[str, Any]) -> bool:
         try:
             self.table.update_item(
                 Key={"task_id": task_id},
@@ -200,5 +206,6 @@ class TaskTable:
             )
         except ClientError as error:
             if condition_failed(error):
-                raise TaskConflict(task_id) from error
+                return False
             raise
+        return True
