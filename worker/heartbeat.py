@@ -10,13 +10,10 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from aws_lambda_powertools import Logger
-
 from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
 from core.logic.fault_injection import fault_point
-
-logger = Logger(service="faceswap-worker", child=True)
+from core.observability import logger
 
 
 class Heartbeat:

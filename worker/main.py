@@ -16,16 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
+from core.observability import logger, route_library_logs
 from core.settings import get_settings
 from engine_layer.errors import ModelsMissing
 from worker.config import WorkerConfig
 from worker.engine_call import engine_still_running
 from worker.worker import Worker, WorkerWedged
-
-logger = Logger(service="faceswap-worker")
 
 EXIT_MODELS_MISSING = 2
 EXIT_WEDGED = 3
@@ -76,10 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     settings = get_settings()
     args = build_parser().parse_args(argv)
-    # The engine's own loggers log as JSON like ours; the AWS SDK's chatter stays at its WARNING default.
-    copy_config_to_registered_loggers(
-        source_logger=logger, exclude={"botocore", "boto3", "urllib3", "s3transfer"}
-    )
+    route_library_logs()  # the engine's own loggers log as JSON like ours
 
     stop = threading.Event()
 

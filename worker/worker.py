@@ -17,21 +17,18 @@ import uuid
 from enum import StrEnum
 from typing import Self
 
-from aws_lambda_powertools import Logger
-
 from core.adapters.s3 import MediaStore
 from core.adapters.sqs import TaskMessage, TaskQueue
 from core.adapters.task_table import TaskTable
 from core.logic.fault_injection import fault_point
 from core.models.errors import ErrorCode, error_from_engine
 from core.models.task import Task, TaskStatus, result_key
+from core.observability import logger, task_context
 from core.settings import Settings
 from engine_layer.errors import EngineError
 from worker.config import WorkerConfig
 from worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
 from worker.heartbeat import Heartbeat
-
-logger = Logger(service="faceswap-worker", child=True)
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -128,6 +125,10 @@ class Worker:
 
     def handle(self, message: TaskMessage) -> Outcome:
         """Handle one message. Never raises for anything a message can cause."""
+        with task_context(message.task_id):
+            return self._handle_logged(message)
+
+    def _handle_logged(self, message: TaskMessage) -> Outcome:
         try:
             outcome = self._handle(message)
         except WorkerWedged:

@@ -11,14 +11,11 @@ import threading
 import time
 from enum import StrEnum
 
-from aws_lambda_powertools import Logger
-
 from core.adapters.sqs import TaskMessage, TaskQueue
 from core.adapters.task_table import TaskTable
 from core.models.errors import ErrorBody, ErrorCode
 from core.models.task import TaskStatus
-
-logger = Logger(service="faceswap-dlq", child=True)
+from core.observability import logger, task_context
 
 DEAD_LETTER_ERROR = ErrorBody(
     code=ErrorCode.SERVER_ERROR,
@@ -42,6 +39,11 @@ class LeaseStillLive(Exception):
 
 
 def fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
+    with task_context(message.task_id):
+        return _fail_dead_letter(tasks, message)
+
+
+def _fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
     if not message.task_id:
         logger.warning("dead letter without a task id")
         return DeadLetterOutcome.MALFORMED

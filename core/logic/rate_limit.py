@@ -14,7 +14,6 @@ binds, so of 2N simultaneous requests against N remaining exactly N pass, whiche
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections.abc import Callable
@@ -26,8 +25,7 @@ from core.adapters.rate_limit_table import RateLimitTable
 from core.clock import utc_now
 from core.models.api_key import ApiKeyRecord
 from core.models.plan import STATUS_POLLS_PER_SECOND
-
-logger = logging.getLogger(__name__)
+from core.observability import logger
 
 Clock = Callable[[], datetime]
 

@@ -19,16 +19,13 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 
-from aws_lambda_powertools import Logger
-
 from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
 from core.logic.dlq import DEAD_LETTER_ERROR
 from core.models.errors import ErrorBody, ErrorCode
 from core.models.task import TaskStatus
+from core.observability import logger
 from core.settings import Settings, get_settings
-
-logger = Logger(service="faceswap-sweeper", child=True)
 
 
 def queue_timeout_error(max_queued_seconds: int) -> ErrorBody:

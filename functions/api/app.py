@@ -5,12 +5,13 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
 from core.models.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
+from core.observability import logger
 from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
 from engine_layer.operations import Operation
@@ -20,7 +21,6 @@ from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
 from functions.api.rate_limiting import rate_limit_headers
 from functions.api.request_body import event_body_bytes, parse_inputs
 
-logger = Logger(service="faceswap-api")
 metrics = Metrics(namespace="FaceSwap", service="faceswap-api")
 
 _EXPOSED = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
@@ -60,7 +60,7 @@ def _swap(operation: Operation) -> Response:
     checked = submission.check(operation, raw, settings)
     task = submission.submit(checked, current_key(app).key_id, settings)
     metrics.add_metric(name="TaskSubmitted", unit=MetricUnit.Count, value=1)
-    logger.info("task queued", extra={"task_id": task.task_id, "operation": operation.value})
+    logger.info("task queued", operation=operation.value)
     return _json(
         HTTPStatus.CREATED,
         {
@@ -117,7 +117,7 @@ def handle_api_error(error: ApiError) -> Response:
     body = error.body
     if body.code is ErrorCode.SERVER_ERROR:
         # A fault of ours raised on purpose (a queue that refused the task): traceable like any other.
-        logger.error("server error", extra={"request_id": _request_id(), "reason": body.message})
+        logger.error("server error", reason=body.message)
         body = body.model_copy(update={"details": {**(body.details or {}), "request_id": _request_id()}})
     return _error(body, {**rate_limit_headers(app), **error.headers})
 
@@ -134,7 +134,7 @@ def handle_not_found(_: NotFoundError) -> Response:
 
 @app.exception_handler(Exception)
 def handle_unexpected(error: Exception) -> Response:
-    logger.exception("unexpected error", extra={"request_id": _request_id()})
+    logger.exception("unexpected error")
     body = ErrorBody(
         code=ErrorCode.SERVER_ERROR,
         message="An unexpected error occurred.",

@@ -6,7 +6,6 @@ to enqueue marks the task failed, so no task is left queued with no message to m
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from core.adapters.s3 import MediaStore
@@ -14,14 +13,13 @@ from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
 from core.models.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
 from core.models.task import Task, input_key
+from core.observability import bind_task, logger
 from core.settings import Settings
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
 from functions.api.request_body import RawInputs
 from functions.api.url_fetch import UrlFetcher
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,7 @@ def submit(checked: CheckedSubmission, key_id: str, settings: Settings) -> Task:
         enhance=checked.enhance,
         swap_index=checked.swap_index,
     )
+    bind_task(task.task_id)  # every further line of this request names the task
     media = MediaStore(settings.media_bucket)
     for field, (data, content_type) in checked.images.items():
         key = input_key(task.task_id, field)
@@ -75,7 +74,7 @@ def submit(checked: CheckedSubmission, key_id: str, settings: Settings) -> Task:
     try:
         TaskQueue(settings.task_queue_url).send(task.task_id)
     except Exception as error:
-        logger.exception("could not enqueue task %s", task.task_id)
+        logger.exception("could not enqueue task")
         tasks.fail(
             task.task_id, ErrorBody(code=ErrorCode.SERVER_ERROR, message="The task could not be queued.")
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from core.adapters.sqs import TaskQueue, parse_message
 from core.adapters.task_table import TaskTable
 from core.logic.dlq import LeaseStillLive, fail_dead_letter
+from core.observability import bind_request, logger
 from core.settings import get_settings
 
-logger = Logger(service="faceswap-dlq")
 # A batch whose every record is deferred is an answer, not an error (no Lambda error alarm for it).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -37,6 +36,7 @@ def record_handler(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bind_request(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -27,7 +27,7 @@ from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 from infra.local.lambda_context import LocalLambdaContext
 from infra.local.template import load_template, resources
 
-logger = logging.getLogger("faceswap.local.api")
+logger = logging.getLogger("local_stack.api")
 
 # Lambda's synchronous invocation payload limit; API Gateway's base64 of binary bodies counts.
 LAMBDA_EVENT_BODY_LIMIT_BYTES = MAX_EVENT_BODY_BYTES

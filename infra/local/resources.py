@@ -66,7 +66,11 @@ def create_resources(stage: str = "local", region: str = "us-east-1") -> dict[st
     env: dict[str, str] = {}
     for variable, value in function_environment().items():
         if isinstance(value, dict) and "Ref" in value:
-            env[variable] = stage if value["Ref"] == "Stage" else refs[value["Ref"]]
+            if value["Ref"] == "Stage":
+                env[variable] = stage
+            elif value["Ref"] in refs:
+                env[variable] = refs[value["Ref"]]
+            # Other parameters (LogLevel) keep the process's own default.
         elif isinstance(value, str | int | float):
             env[variable] = str(value)
     return env

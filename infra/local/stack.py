@@ -39,7 +39,7 @@ from infra.local.moto_server import point_boto3_at, start_moto
 from infra.local.resources import create_resources
 from infra.local.supervisor import SupervisorError, WorkerSupervisor
 
-logger = logging.getLogger("faceswap.local")
+logger = logging.getLogger("local_stack")
 
 # Enterprise keys carry their own limits; a local one gets generous ones.
 LOCAL_ENTERPRISE_LIMITS = (100_000, 1_000_000)

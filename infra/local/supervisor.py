@@ -17,7 +17,7 @@ from pathlib import Path
 from core.logic.fault_injection import FAULT_ROLE_ENV
 from worker.main import EXIT_MODELS_MISSING
 
-logger = logging.getLogger("faceswap.local")
+logger = logging.getLogger("local_stack")
 
 WORKER_READY_TIMEOUT_SECONDS = 300
 WORKER_STOP_TIMEOUT_SECONDS = 40  # the worker's shutdown grace (20 s) plus a poll, with room
