@@ -42,6 +42,8 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	# engine_layer joins this list when it is typed strictly (pyproject [tool.mypy] follows it silently).
+	$(VENV)/bin/mypy core functions worker cli infra
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 	$(UV) tool run --from $(HADOLINT) hadolint infra/worker/Dockerfile

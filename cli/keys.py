@@ -34,7 +34,7 @@ from core.settings import get_settings
 Command = Callable[[argparse.Namespace], int]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = subparsers.add_parser("keys", help="create, list and revoke API keys; show their usage")
     actions = keys.add_subparsers(dest="keys_command", required=True)
 

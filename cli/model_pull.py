@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,9 +54,15 @@ class PullEntry(Protocol):
     def required(self) -> bool: ...
 
 
+class _Readable(Protocol):
+    """A response body: an HTTP response or botocore's StreamingBody."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class _Download:
-    stream: IO[bytes]
+    stream: _Readable
     length: int | None  # what the transport announced, when it did
 
 

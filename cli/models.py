@@ -180,7 +180,7 @@ def _pip_command() -> list[str]:
 # ---------------------------------------------------------------------------------------------- commands
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models = subparsers.add_parser("models", help="list, install and pull the engine's model files")
     actions = models.add_subparsers(dest="models_command", required=True)
 

@@ -82,8 +82,9 @@ def call_engine(
             shutdown_deadline = shutdown_deadline or now + shutdown_grace_seconds
             if now >= shutdown_deadline:
                 raise ShutdownRequested
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
+    error = outcome.get("error")
+    if isinstance(error, BaseException):
+        raise error
     result = outcome["result"]
     assert isinstance(result, SwapResult)
     return result

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
 
 from core.logic.fault_injection import attach
+
+if TYPE_CHECKING:  # boto3-stubs (dev extra): typed clients for the services we call
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+Service = Literal["s3", "sqs", "dynamodb"]
 
 _CONFIG = Config(
     connect_timeout=5,
@@ -42,14 +50,26 @@ def _hooked(made: Any) -> Any:
     return made
 
 
+@overload
+def client(service: Literal["s3"]) -> S3Client: ...
+@overload
+def client(service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+def client(service: Service) -> Any:
+    return _client(service)
+
+
 @cache
-def client(service: str) -> Any:
+def _client(service: Service) -> Any:
+    # The service is a runtime value here; the overloads above give each caller its typed client.
+    make: Callable[..., Any] = boto3.session.Session().client
     # attach: the local stack's fault-injection tests can fail calls here (inert anywhere else).
-    return _hooked(attach(boto3.session.Session().client(service, config=_CONFIG)))
+    return _hooked(attach(make(service, config=_CONFIG)))
 
 
 @cache
-def dynamodb_table(name: str) -> Any:
+def dynamodb_table(name: str) -> Table:
     resource = boto3.session.Session().resource("dynamodb", config=_CONFIG)
     _hooked(attach(resource.meta.client))
     return resource.Table(name)
@@ -57,5 +77,5 @@ def dynamodb_table(name: str) -> Any:
 
 def reset() -> None:
     """Forget cached clients (tests that move AWS_ENDPOINT_URL between servers)."""
-    client.cache_clear()
+    _client.cache_clear()
     dynamodb_table.cache_clear()

@@ -73,6 +73,6 @@ class RateLimitTable:
                 answer = dynamodb.batch_get_item(RequestItems=pending)
                 for item in answer.get("Responses", {}).get(self.table_name, []):
                     if _USED in item:
-                        counts[item["counter_id"]] = int(plain(item[_USED]))
+                        counts[str(item["counter_id"])] = int(plain(item[_USED]))
                 pending = answer.get("UnprocessedKeys") or {}
         return counts

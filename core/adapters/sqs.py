@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from core.adapters.clients import client
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import ReceiveMessageRequestTypeDef
 
 # SQS's ceiling on a message's visibility timeout (12 h).
 MAX_VISIBILITY_SECONDS = 43_200
@@ -28,7 +33,7 @@ class TaskQueue:
     def receive(
         self, *, wait_seconds: int, max_messages: int = 1, visibility_timeout: int | None = None
     ) -> list[TaskMessage]:
-        kwargs: dict[str, object] = {
+        kwargs: ReceiveMessageRequestTypeDef = {
             "QueueUrl": self.queue_url,
             "MaxNumberOfMessages": max_messages,
             "WaitTimeSeconds": wait_seconds,
@@ -52,7 +57,7 @@ class TaskQueue:
         self.extend(receipt_handle, int(min(max(0, seconds), MAX_VISIBILITY_SECONDS)))
 
 
-def parse_message(message: dict) -> TaskMessage:
+def parse_message(message: Mapping[str, Any]) -> TaskMessage:
     """A message from receive_message or from an SQS event record (Lambda's camelCase keys)."""
     body = message.get("Body", message.get("body", ""))
     receipt = message.get("ReceiptHandle", message.get("receiptHandle", ""))

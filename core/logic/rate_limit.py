@@ -206,9 +206,9 @@ class RateLimiter:
 
         hour_used = self.table.increment_below(hour_id, limits.per_hour, hour.counter_expires_at)
         if hour_used is None:
-            day_used = self.table.read([day_id])[day_id]
+            day_so_far = self.table.read([day_id])[day_id]
             hour_usage = WindowUsage(hour, limits.per_hour, limits.per_hour)
-            usage = Usage(hour_usage, WindowUsage(day, limits.per_day, day_used))
+            usage = Usage(hour_usage, WindowUsage(day, limits.per_day, day_so_far))
             return Decision(False, usage, now, refused_by=hour_usage)
 
         day_used = self.table.increment_below(day_id, limits.per_day, day.counter_expires_at)

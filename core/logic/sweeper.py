@@ -89,7 +89,7 @@ def sweeper_from_settings(settings: Settings) -> Sweeper:
 
 def sweep_from_settings() -> SweepReport:
     report = sweeper_from_settings(get_settings()).sweep()
-    logger.info("sweep done", **report.as_dict())
+    logger.info("sweep done", extra=report.as_dict())
     return report
 
 
@@ -99,6 +99,6 @@ def sweep_forever(sweeper: Sweeper, stop: threading.Event, *, interval_seconds: 
         try:
             report = sweeper.sweep()
             if report.expired or report.redriven or report.abandoned:
-                logger.info("sweep done", **report.as_dict())
+                logger.info("sweep done", extra=report.as_dict())
         except Exception:
             logger.exception("sweep failed; the next one will try again")

@@ -38,23 +38,23 @@ def cors_config(settings: Settings) -> CORSConfig:
 app = APIGatewayRestResolver(cors=cors_config(get_settings()), strip_prefixes=None)
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(
         status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or {}
     )
 
 
-def _error(body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
+def _error(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[Any]:
     return _json(HTTP_STATUS[body.code], body.envelope(), headers)
 
 
 # ---- routes -------------------------------------------------------------------------------------
 
 
-def _swap(operation: Operation) -> Response:
+def _swap(operation: Operation) -> Response[Any]:
     event = app.current_event
     raw = parse_inputs(
-        event.headers.get("content-type"), event_body_bytes(event.body, event.is_base64_encoded)
+        event.headers.get("content-type"), event_body_bytes(event.body, bool(event.is_base64_encoded))
     )
     settings = get_settings()
     checked = submission.check(operation, raw, settings)
@@ -73,32 +73,32 @@ def _swap(operation: Operation) -> Response:
 
 
 @app.post("/api/faceswap/basicswap", middlewares=SWAP_MIDDLEWARES)
-def basicswap() -> Response:
+def basicswap() -> Response[Any]:
     return _swap(Operation.BASICSWAP)
 
 
 @app.post("/api/faceswap/faceswap2", middlewares=SWAP_MIDDLEWARES)
-def faceswap2() -> Response:
+def faceswap2() -> Response[Any]:
     return _swap(Operation.FACESWAP2)
 
 
 @app.post("/api/faceswap/swap1from2", middlewares=SWAP_MIDDLEWARES)
-def swap1from2() -> Response:
+def swap1from2() -> Response[Any]:
     return _swap(Operation.SWAP1FROM2)
 
 
 @app.post("/api/faceswap/swapfacesameimage", middlewares=SWAP_MIDDLEWARES)
-def swapfacesameimage() -> Response:
+def swapfacesameimage() -> Response[Any]:
     return _swap(Operation.SWAPFACESAMEIMAGE)
 
 
 @app.get("/api/task-status/<task_id>", middlewares=STATUS_MIDDLEWARES)
-def task_status(task_id: str) -> Response:
+def task_status(task_id: str) -> Response[Any]:
     return _json(HTTPStatus.OK, status.task_view(task_id, current_key(app).key_id, get_settings()).body())
 
 
 @app.get("/api/health")
-def health_check() -> Response:
+def health_check() -> Response[Any]:
     if not health.ready(get_settings()):
         body = ErrorBody(code=ErrorCode.SERVER_ERROR, message="The service cannot take work right now.")
         return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope(), {"Retry-After": "30"})
@@ -113,7 +113,7 @@ def _request_id() -> str | None:
 
 
 @app.exception_handler(ApiError)
-def handle_api_error(error: ApiError) -> Response:
+def handle_api_error(error: ApiError) -> Response[Any]:
     body = error.body
     if body.code is ErrorCode.SERVER_ERROR:
         # A fault of ours raised on purpose (a queue that refused the task): traceable like any other.
@@ -123,17 +123,17 @@ def handle_api_error(error: ApiError) -> Response:
 
 
 @app.exception_handler(EngineError)
-def handle_engine_error(error: EngineError) -> Response:
+def handle_engine_error(error: EngineError) -> Response[Any]:
     return _error(error_from_engine(error), rate_limit_headers(app))
 
 
 @app.not_found
-def handle_not_found(_: NotFoundError) -> Response:
+def handle_not_found(_: NotFoundError) -> Response[Any]:
     return _error(ErrorBody(code=ErrorCode.NOT_FOUND, message="No such endpoint."))
 
 
 @app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response:
+def handle_unexpected(error: Exception) -> Response[Any]:
     logger.exception("unexpected error")
     body = ErrorBody(
         code=ErrorCode.SERVER_ERROR,

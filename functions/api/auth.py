@@ -4,6 +4,8 @@ Rate limiting is its own middleware (rate_limiting.py); middlewares.py puts the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
@@ -16,7 +18,7 @@ from core.settings import get_settings
 API_KEY_CONTEXT = "api_key"
 
 
-def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Resolve X-Api-Key (any case) to an active key record, stored in app.context['api_key']."""
     presented = app.current_event.headers.get("x-api-key")
     if not presented or not presented.strip():
@@ -34,4 +36,5 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
 
 
 def current_key(app: APIGatewayRestResolver) -> ApiKeyRecord:
-    return app.context[API_KEY_CONTEXT]
+    record: ApiKeyRecord = app.context[API_KEY_CONTEXT]
+    return record

@@ -11,6 +11,8 @@ errors.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
@@ -32,12 +34,12 @@ def limiter() -> RateLimiter:
     return RateLimiter(RateLimitTable(get_settings().rate_limits_table))
 
 
-def limit_submissions(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def limit_submissions(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Count this submission against the key's plan (before validation), or answer 429."""
     return _apply(limiter().consume(current_key(app)), app, next_middleware)
 
 
-def limit_status_polls(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def limit_status_polls(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Hold status polls to the per-second rate (they do not count against the plan)."""
     return _apply(limiter().admit_status_poll(current_key(app)), app, next_middleware)
 
@@ -66,7 +68,7 @@ def rate_limit_error(decision: Decision) -> ApiError:
     return ApiError(ErrorCode.RATE_LIMIT_EXCEEDED, message, details, headers=headers_for(decision))
 
 
-def _apply(decision: Decision, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def _apply(decision: Decision, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     headers = headers_for(decision)
     app.append_context(**{RATE_LIMIT_HEADERS_CONTEXT: headers})
     if not decision.allowed:

@@ -276,6 +276,7 @@ class ApiServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address
         return f"http://{host}:{port}"
 
     def invoke(self, event: dict[str, Any], request_id: str) -> tuple[int, dict[str, list[str] | str], bytes]:

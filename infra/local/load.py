@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,11 +34,12 @@ def local_name(logical_id: str) -> str:
 
 def stack_aws(stack: LocalStackProcess, service: str) -> Any:
     """A boto3 client on the stack's moto server (not on this process's own AWS setup)."""
-    return boto3.session.Session(
+    make: Callable[..., Any] = boto3.session.Session(
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=LOCAL_CREDENTIALS["AWS_REGION"],
-    ).client(service, endpoint_url=stack.moto_url)
+    ).client  # any service, named at run time
+    return make(service, endpoint_url=stack.moto_url)
 
 
 def keep_result_versions(stack: LocalStackProcess) -> None:
@@ -55,9 +57,10 @@ def result_versions(stack: LocalStackProcess, task_id: str) -> int:
 
 
 def stored_task(stack: LocalStackProcess, task_id: str) -> dict[str, Any]:
-    return stack_aws(stack, "dynamodb").get_item(
+    item: dict[str, Any] = stack_aws(stack, "dynamodb").get_item(
         TableName=local_name("TasksTable"), Key={"task_id": {"S": task_id}}, ConsistentRead=True
     )["Item"]
+    return item
 
 
 def unfinished_tasks(stack: LocalStackProcess) -> list[str]:

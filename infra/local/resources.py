@@ -7,11 +7,14 @@ the deployed functions get, so code and template cannot drift.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from infra.local.template import function_environment, resources
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 
 def physical_name(stage: str, logical_id: str) -> str:
@@ -76,9 +79,16 @@ def create_resources(stage: str = "local", region: str = "us-east-1") -> dict[st
     return env
 
 
-def _queue_attributes(props: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
-    attributes: dict[str, str] = {}
-    for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds"):
+_COPIED_QUEUE_ATTRIBUTES: tuple[QueueAttributeNameType, ...] = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+)
+
+
+def _queue_attributes(props: dict[str, Any], arns: dict[str, str]) -> dict[QueueAttributeNameType, str]:
+    attributes: dict[QueueAttributeNameType, str] = {}
+    for key in _COPIED_QUEUE_ATTRIBUTES:
         if key in props:
             attributes[key] = str(props[key])
     redrive = props.get("RedrivePolicy")

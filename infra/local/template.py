@@ -23,8 +23,10 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}", node.start_mark)
     return {name: value}
 
 
@@ -33,7 +35,8 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return template
 
 
 def resources(of_type: str | None = None) -> dict[str, dict[str, Any]]:
@@ -43,4 +46,5 @@ def resources(of_type: str | None = None) -> dict[str, dict[str, Any]]:
 
 def function_environment() -> dict[str, Any]:
     """Globals.Function.Environment.Variables: env var name -> literal or {'Ref': LogicalId}."""
-    return load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    variables: dict[str, Any] = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    return variables
