@@ -37,15 +37,20 @@ TWO_FACE_CROPS: dict[tuple[int, int], tuple[int, int, int, int]] = {
 }
 
 
-def _t1_path() -> Path:
+def insightface_photo_path(name: str) -> Path:
+    """A sample photo the insightface package ships (t1.jpg, Tom_Hanks_54745.png, ...): the one loader."""
     spec = importlib.util.find_spec("insightface")
     assert spec is not None and spec.submodule_search_locations, "insightface is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "images" / "t1.jpg"
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "images" / name
+
+
+def insightface_photo(name: str) -> bytes:
+    return insightface_photo_path(name).read_bytes()
 
 
 @cache
 def t1() -> Image.Image:
-    with Image.open(_t1_path()) as image:
+    with Image.open(insightface_photo_path("t1.jpg")) as image:
         return image.convert("RGB")
 
 

@@ -1,10 +1,9 @@
 """Real faces for the offline tier's tests, with no download: insightface's bundled photos, dlib's own
-HOG face finder for boxes, the dlib models the face-recognition-models package installs, and the
+HOG face finder for boxes, the dlib models of the offline tier (tests/offline_models.py), and the
 engine's DlibLandmarker for the 68 points."""
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache
 from pathlib import Path
 
@@ -17,22 +16,16 @@ from engine_layer.landmarks import DlibLandmarker
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import extended_landmarks
 from engine_layer.offline.masks import fill_polygon, outline_points, skin_mask
-
-
-def package_dir(name: str) -> Path:
-    """Where an installed package lives, found without importing it (face_recognition_models'
-    __init__ needs pkg_resources, which new setuptools no longer ships)."""
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.submodule_search_locations, f"{name} is not installed"
-    return Path(next(iter(spec.submodule_search_locations)))
+from tests.face_photos import insightface_photo_path
+from tests.offline_models import offline_model_dir
 
 
 def dlib_model(file_name: str) -> Path:
-    return package_dir("face_recognition_models") / "models" / file_name
+    return offline_model_dir() / file_name
 
 
 def insightface_image(file_name: str) -> np.ndarray:
-    image = cv2.imread(str(package_dir("insightface") / "data" / "images" / file_name), cv2.IMREAD_COLOR)
+    image = cv2.imread(str(insightface_photo_path(file_name)), cv2.IMREAD_COLOR)
     assert image is not None, file_name
     return image
 

@@ -5,7 +5,6 @@ photos insightface ships, and small images generated from them."""
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,37 +12,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli.models import install_offline
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image
 from engine_layer.engine import Engine
-
-REPO = Path(__file__).resolve().parents[2]
-CPU = ["CPUExecutionProvider"]
-# Face boxes in t1.jpg (1280x886), left to right, as SCRFD finds them (x1, y1, x2, y2), rounded.
-T1_BOXES = (
-    (58, 263, 169, 395),
-    (269, 147, 371, 265),
-    (465, 265, 574, 416),
-    (746, 339, 846, 481),
-    (905, 54, 1013, 204),
-    (1131, 272, 1225, 399),
-)
-
-
-def insightface_photo(name: str) -> bytes:
-    import importlib.util
-
-    spec = importlib.util.find_spec("insightface")
-    assert spec is not None and spec.submodule_search_locations, "insightface is not installed"
-    return (Path(next(iter(spec.submodule_search_locations))) / "data" / "images" / name).read_bytes()
+from tests.engine.helpers import CPU, around, encode
+from tests.face_photos import insightface_photo
+from tests.offline_models import offline_model_dir
 
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    directory = Path(os.environ.get("FACESWAP_MODEL_DIR", REPO / ".models"))
-    install_offline(directory)
-    return directory
+    return offline_model_dir()
 
 
 @pytest.fixture(scope="session")
@@ -70,26 +49,6 @@ def tom_hanks_bytes() -> bytes:
 def t1_rgb(t1_bytes: bytes) -> Image.Image:
     with Image.open(io.BytesIO(t1_bytes)) as image:
         return image.convert("RGB")
-
-
-def encode(image: Image.Image, fmt: str = "JPEG", **options: object) -> bytes:
-    out = io.BytesIO()
-    if fmt == "JPEG":
-        options.setdefault("quality", 95)
-    image.save(out, format=fmt, **options)
-    return out.getvalue()
-
-
-def around(face: int, margin: float = 0.6) -> tuple[int, int, int, int]:
-    """A crop box holding t1's face `face` with `margin` (fraction of its size) on each side."""
-    x1, y1, x2, y2 = T1_BOXES[face]
-    w, h = x2 - x1, y2 - y1
-    return (
-        max(0, int(x1 - w * margin)),
-        max(0, int(y1 - h * margin)),
-        min(1280, int(x2 + w * margin)),
-        min(886, int(y2 + h * margin)),
-    )
 
 
 @pytest.fixture(scope="session")

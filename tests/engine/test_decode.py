@@ -16,7 +16,7 @@ from PIL import Image, ImageCms
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import MAX_PIXELS, MAX_SIDE, decode_image, encode_image, sniff
 from engine_layer.errors import InvalidImage
-from tests.engine.conftest import REPO, encode
+from tests.engine.helpers import REPO, encode
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:

@@ -15,7 +15,7 @@ from engine_layer.detection import ScrfdDetector
 from engine_layer.errors import ModelsMissing
 from engine_layer.faces import DETECTION_THRESHOLD
 from engine_layer.landmarks import DlibLandmarker
-from tests.engine.conftest import CPU, T1_BOXES, encode
+from tests.engine.helpers import CPU, T1_BOXES, encode
 
 
 @pytest.fixture(scope="session")

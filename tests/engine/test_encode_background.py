@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from engine_layer.decode import decode_image, encode_image
-from tests.engine.conftest import encode, insightface_photo
+from tests.engine.helpers import encode
+from tests.face_photos import insightface_photo
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -21,7 +21,7 @@ from engine_layer.errors import (
     NoFaceDetected,
 )
 from engine_layer.operations import Operation
-from tests.engine.conftest import CPU, encode
+from tests.engine.helpers import CPU, encode
 
 CONTRACT_CODES = {
     "invalid_image_format",

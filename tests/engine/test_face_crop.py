@@ -17,7 +17,7 @@ from engine_layer.decode import decode_image
 from engine_layer.engine import Engine
 from engine_layer.face_crop import FaceCrop
 from engine_layer.operations import Operation
-from tests.engine.conftest import encode
+from tests.engine.helpers import encode
 
 Crop = Callable[..., Image.Image]
 

@@ -14,7 +14,7 @@ from engine_layer.decode import decode_image
 from engine_layer.detection import ScrfdDetector
 from engine_layer.errors import ModelsMissing
 from engine_layer.precheck import FaceCounter, letterbox
-from tests.engine.conftest import CPU, encode
+from tests.engine.helpers import CPU, encode
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image, decode_preview
 from engine_layer.detection import ScrfdDetector
 from engine_layer.precheck import DETECTION_FITS, PREVIEW_SIDE, FaceCounter, faces_from_detections, letterbox
-from tests.engine.conftest import CPU, encode
+from tests.engine.helpers import CPU, encode
 from tests.engine.test_precheck import composite_with_background_face
 
 

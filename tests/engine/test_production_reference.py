@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import insightface
 import numpy as np
 import onnxruntime
 import pytest
@@ -37,9 +36,10 @@ from tests.engine.production_graphs import (
     build_inswapper,
     scrfd_faces,
 )
+from tests.face_photos import insightface_photo_path
 
 CPU = ["CPUExecutionProvider"]
-T1 = Path(insightface.__file__).parent / "data" / "images" / "t1.jpg"
+T1 = insightface_photo_path("t1.jpg")
 ONE_GREY_LEVEL = 1
 
 # The five-point templates, as the references publish them (eye centres, nose tip, mouth corners).

@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 import cv2
-import insightface
 import numpy as np
 import pytest
 from insightface.model_zoo import get_model
@@ -39,9 +38,10 @@ from tests.engine.production_graphs import (
     build_inswapper,
     scrfd_faces,
 )
+from tests.face_photos import insightface_photo_path
 
 CPU = ["CPUExecutionProvider"]
-T1 = Path(insightface.__file__).parent / "data" / "images" / "t1.jpg"
+T1 = insightface_photo_path("t1.jpg")
 
 
 # --- fixtures ------------------------------------------------------------------------------------------

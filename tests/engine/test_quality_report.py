@@ -15,7 +15,7 @@ from engine_layer import quality
 from engine_layer.decode import decode_image
 from engine_layer.engine import Engine
 from engine_layer.operations import Operation
-from tests.engine.conftest import encode
+from tests.engine.helpers import encode
 
 Crop = Callable[..., Image.Image]
 

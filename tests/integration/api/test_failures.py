@@ -12,7 +12,7 @@ from core.settings import Settings
 from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 from tests import face_photos
 from tests.aws_calls import RECORDER
-from tests.integration.api.conftest import Invoke, multipart, stored_state
+from tests.integration.api.helpers import Invoke, multipart, stored_state
 
 ONE = face_photos.one_face(1)
 ONE_B = face_photos.one_face(4)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart, stored_state
+from tests.integration.api.helpers import Invoke, multipart, stored_state
 
 ONE = face_photos.one_face(1)
 

@@ -8,7 +8,7 @@ from core.logic.dlq import fail_dead_letter
 from core.settings import Settings
 from tests import face_photos
 from tests.aws_calls import RECORDER
-from tests.integration.api.conftest import Invoke, multipart, stored_state
+from tests.integration.api.helpers import Invoke, multipart, stored_state
 
 
 def test_api_calls_are_the_api_functions_and_test_code_is_not_recorded(invoke: Invoke) -> None:

@@ -12,7 +12,7 @@ from core.logic.key_cache import KeyCache
 from core.logic.key_service import create_key, revoke_key, set_key_enabled
 from core.models.plan import Plan
 from core.settings import Settings
-from tests.integration.api.conftest import Invoke
+from tests.integration.api.helpers import Invoke
 
 BOUND_SECONDS = 1.0
 UNKNOWN_TASK = "/api/task-status/" + "0" * 32

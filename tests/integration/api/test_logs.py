@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from core.settings import Settings
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart
+from tests.integration.api.helpers import Invoke, multipart
 from tests.log_lines import logged_lines
 
 PAIR = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}

@@ -12,7 +12,7 @@ from core.adapters.task_table import TaskTable
 from core.settings import Settings
 from functions.api.status import link_seconds, media_expires_at
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart
+from tests.integration.api.helpers import Invoke, multipart
 
 
 def test_status_for_owner_other_key_unknown_and_malformed(invoke: Invoke, other_key: str) -> None:

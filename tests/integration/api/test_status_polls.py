@@ -11,7 +11,7 @@ from typing import Any
 from core.adapters.clients import client, dynamodb_table
 from core.settings import Settings
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart
+from tests.integration.api.helpers import Invoke, multipart
 
 
 def test_a_status_poll_is_one_dynamodb_read_and_no_write(invoke: Invoke) -> None:

@@ -10,7 +10,7 @@ import pytest
 from core.adapters.clients import client
 from core.settings import Settings
 from tests import face_photos
-from tests.integration.api.conftest import Invoke, multipart, stored_state
+from tests.integration.api.helpers import Invoke, multipart, stored_state
 from tests.unit.api.bad_images import gif, png_claiming
 
 ONE = face_photos.one_face(1)

@@ -3,11 +3,8 @@ clock the tests move by hand, keys of any plan, and a moto endpoint that seriali
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,27 +15,7 @@ from core.logic.rate_limit import RateLimiter
 from core.models.api_key import ApiKeyRecord
 from core.models.plan import Plan
 from core.settings import Settings
-from infra.local.http_adapter import ApiServer, LambdaHandler
-
-
-class HandClock:
-    """A frozen UTC clock that only moves when a test says so."""
-
-    def __init__(self, start: str = "2026-03-01T10:20:00") -> None:
-        self.now = self.parse(start)
-
-    @staticmethod
-    def parse(text: str) -> datetime:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-    def set(self, text: str) -> None:
-        self.now = self.parse(text)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-MakeKey = Callable[..., tuple[str, ApiKeyRecord]]
+from tests.integration.keys.helpers import HandClock, MakeKey
 
 
 @pytest.fixture()
@@ -86,17 +63,3 @@ def away_from_hour_end() -> None:
     left = 3600 - time.time() % 3600
     if left < 5:
         time.sleep(left + 0.05)
-
-
-@contextmanager
-def serving(handler: LambdaHandler) -> Iterator[str]:
-    """The handler behind the local stack's API Gateway stand-in on 127.0.0.1; yields its base URL."""
-    server = ApiServer(0, handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.base_url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -15,7 +15,7 @@ import requests
 
 from core.models.plan import Plan
 from infra.local.http_adapter import api_handler
-from tests.integration.keys.conftest import MakeKey, serving
+from tests.integration.keys.helpers import MakeKey, serving
 
 # The API's metrics flush on every call; these requests add none.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

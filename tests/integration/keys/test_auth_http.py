@@ -16,7 +16,7 @@ from core.adapters.key_table import KeyTable
 from core.logic.key_service import revoke_key
 from core.models.plan import Plan
 from tests.integration.keys import limit_app
-from tests.integration.keys.conftest import MakeKey, serving
+from tests.integration.keys.helpers import MakeKey, serving
 
 SWAP = "/api/faceswap/basicswap"
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")

@@ -16,7 +16,7 @@ from core.logic.rate_limit import Decision, RateLimiter, WindowKind
 from core.models.api_key import ApiKeyRecord
 from core.models.plan import Plan
 from core.settings import Settings
-from tests.integration.keys.conftest import HandClock, MakeKey
+from tests.integration.keys.helpers import HandClock, MakeKey
 
 N = 12
 SPENT = 8  # used in this hour before the burst

@@ -16,7 +16,7 @@ from core.logic.key_service import (
 from core.logic.rate_limit import RateLimiter
 from core.models.api_key import KeyStatus, hash_key
 from core.models.plan import Limits, Plan
-from tests.integration.keys.conftest import MakeKey
+from tests.integration.keys.helpers import MakeKey
 
 
 def test_only_the_hash_is_stored(key_table: KeyTable, make_key: MakeKey) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.adapters.rate_limit_table import RateLimitTable
 from core.logic.rate_limit import COUNTER_GRACE, RateLimiter, Window, WindowKind
 from core.models.plan import Plan
-from tests.integration.keys.conftest import HandClock, MakeKey
+from tests.integration.keys.helpers import HandClock, MakeKey
 
 
 def test_hour_boundary(limiter: RateLimiter, clock: HandClock, make_key: MakeKey) -> None:

@@ -16,12 +16,11 @@ from core.adapters.task_table import TaskTable
 from core.models.task import Task, input_key, new_task_id
 from core.settings import Settings, get_settings
 from engine_layer.operations import Operation
+from tests.integration.worker.helpers import Submit
 from tests.offline_models import offline_model_dir
 from worker.config import WorkerConfig
 from worker.engine_call import SwapEngine
 from worker.worker import Worker
-
-Submit = Callable[..., Task]
 
 
 @pytest.fixture()
@@ -114,22 +113,6 @@ def make_worker(settings: Settings) -> Callable[..., Worker]:
         return Worker.from_settings(tuned, engine=engine, config=config)
 
     return build
-
-
-def queue_depth(url: str) -> int:
-    """Messages visible plus in flight (what is still owed work)."""
-    attributes = client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
-def result_objects(settings: Settings, task_id: str) -> list[str]:
-    listing = client("s3").list_objects_v2(Bucket=settings.media_bucket, Prefix=f"tasks/{task_id}/result")
-    return [item["Key"] for item in listing.get("Contents", [])]
 
 
 @pytest.fixture(scope="session")

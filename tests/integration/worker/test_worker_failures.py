@@ -17,8 +17,8 @@ from core.settings import Settings
 from engine_layer.errors import FaceCountMismatch, ModelsMissing
 from engine_layer.operations import Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit, queue_depth, result_objects
 from tests.integration.worker.engines import RaisingEngine
+from tests.integration.worker.helpers import Submit, queue_depth, result_objects
 from worker.worker import Outcome, Worker, WorkerWedged
 
 BASIC_INPUTS = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}

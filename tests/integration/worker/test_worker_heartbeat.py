@@ -12,8 +12,8 @@ from core.models.task import TaskStatus
 from engine_layer.errors import FaceCountMismatch
 from engine_layer.operations import Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit
 from tests.integration.worker.engines import RaisingEngine
+from tests.integration.worker.helpers import Submit
 from worker.worker import Worker
 
 BASIC_INPUTS = {"srcimage": face_photos.one_face(1), "targetimage": face_photos.one_face(4)}

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from engine_layer.errors import FaceCountMismatch
 from engine_layer.operations import Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit
 from tests.integration.worker.engines import RaisingEngine
+from tests.integration.worker.helpers import Submit
 from tests.log_lines import logged_lines
 from worker.worker import Worker
 

@@ -19,7 +19,7 @@ from core.models.task import TaskStatus
 from core.settings import Settings
 from engine_layer.operations import SCENE_FIELD, Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit, queue_depth, result_objects
+from tests.integration.worker.helpers import Submit, queue_depth, result_objects
 from worker.engine_call import SwapEngine
 from worker.worker import Outcome, Worker
 

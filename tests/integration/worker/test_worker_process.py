@@ -20,7 +20,7 @@ from core.models.task import Task, TaskStatus
 from core.settings import Settings
 from engine_layer.operations import Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit, queue_depth, result_objects
+from tests.integration.worker.helpers import Submit, queue_depth, result_objects
 from tests.offline_models import offline_model_dir
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from core.models.task import TaskStatus
 from core.settings import Settings
 from engine_layer import quality
 from engine_layer.operations import Operation
-from tests.integration.api.conftest import Invoke, api_key, invoke  # noqa: F401 - fixtures used here
-from tests.integration.worker.conftest import Submit
+from tests.integration.api.helpers import Invoke
+from tests.integration.worker.helpers import Submit
 from tests.integration.worker.test_worker_operations import CASES, take
 from worker.engine_call import SwapEngine
 from worker.worker import Outcome, Worker
@@ -43,7 +43,7 @@ def test_status_carries_the_quality_report(
     tasks: TaskTable,
     engine: SwapEngine,
     make_worker: Callable[..., Worker],
-    invoke: Invoke,  # noqa: F811 - the API conftest's fixture
+    invoke: Invoke,
     owner: tuple[str, str],
 ) -> None:
     key, key_id = owner

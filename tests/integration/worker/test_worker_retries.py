@@ -14,8 +14,8 @@ from core.settings import Settings
 from engine_layer.errors import FaceCountMismatch
 from engine_layer.operations import Operation
 from tests import face_photos
-from tests.integration.worker.conftest import Submit, queue_depth, result_objects
 from tests.integration.worker.engines import RaisingEngine
+from tests.integration.worker.helpers import Submit, queue_depth, result_objects
 from worker.engine_call import SwapEngine
 from worker.worker import Outcome, Worker
 
