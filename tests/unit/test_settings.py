@@ -7,7 +7,7 @@ import pytest
 
 from core.settings import Settings
 from infra.local.resources import physical_name
-from infra.local.template import function_environment
+from infra.local.template import function_environment, load_template
 
 
 def test_defaults_are_the_local_stacks_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -15,7 +15,13 @@ def test_defaults_are_the_local_stacks_names(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv(variable, raising=False)
     defaults = Settings().model_dump(by_alias=True)
     for variable, value in function_environment().items():
-        if isinstance(value, dict) and "Ref" in value and value["Ref"] != "Stage":
+        parameters = load_template()["Parameters"]  # LogLevel: not a resource, no name to default
+        if (
+            isinstance(value, dict)
+            and "Ref" in value
+            and value["Ref"] != "Stage"
+            and value["Ref"] not in parameters
+        ):
             if variable.endswith("_URL"):
                 continue  # queue URLs carry the endpoint; only the stack knows it
             assert defaults[variable] == physical_name("local", value["Ref"]), variable
