@@ -25,7 +25,7 @@ import numpy as np
 
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.face_mesh import MeshLandmarker
 from engine_layer.landmarks import DlibLandmarker
 from engine_layer.offline.geometry import mirror

@@ -22,14 +22,14 @@ import numpy as np
 from engine_layer import manifest, quality
 from engine_layer.datatypes import DecodedImage, Face, Restorer, SourceIdentity, Swapper, SwapResult
 from engine_layer.decode import CONTENT_TYPES, decode_image, decode_preview, encode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.ordering import require_count
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.thresholds import DEFAULT_FACE_RESOLUTION, PREVIEW_SIDE
 from engine_layer.errors import EngineError, FaceIndexOutOfRange
 from engine_layer.face_crop import FaceCrop
-from engine_layer.faces import DEFAULT_FACE_RESOLUTION, require_count
 from engine_layer.landmarks import load_landmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
-from engine_layer.precheck import PREVIEW_SIDE
 
 logger = logging.getLogger(__name__)
 

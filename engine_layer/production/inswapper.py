@@ -19,7 +19,7 @@ from insightface.utils import face_align
 
 from engine_layer.datatypes import Face
 from engine_layer.errors import EngineError
-from engine_layer.production.models import load_zoo_model
+from engine_layer.model_zoo import load_zoo_model
 from engine_layer.production.paste_back import ellipse_mask, paste_back
 
 

@@ -10,9 +10,9 @@ from functools import cache
 from pathlib import Path
 
 from engine_layer.decode import ImageInfo, sniff
+from engine_layer.detection.ordering import require_count
+from engine_layer.detection.scrfd_numpy import FaceCounter
 from engine_layer.errors import EngineError
-from engine_layer.faces import require_count
-from engine_layer.precheck import FaceCounter
 from functions.api.limits import MAX_URL_IMAGE_BYTES
 from functions.api.url_fetch import UrlFetcher
 from functions.core.errors import ApiError, ErrorCode, error_from_engine, invalid_parameter

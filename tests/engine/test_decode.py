@@ -217,7 +217,7 @@ def test_api_modules_import_without_opencv_or_insightface(
         "for name in ('cv2', 'insightface', 'dlib', 'skimage'): sys.modules[name] = None\n"
         "from pathlib import Path\n"
         "from engine_layer.decode import decode_image, sniff\n"
-        "from engine_layer.precheck import FaceCounter\n"
+        "from engine_layer.detection.scrfd_numpy import FaceCounter\n"
         "data = Path(sys.argv[2]).read_bytes()\n"
         "counter = FaceCounter(Path(sys.argv[1]))\n"
         "print(sniff(data, 'srcimage').format, len(counter.faces(decode_image(data, 'srcimage'))))\n"

@@ -11,9 +11,9 @@ from PIL import Image
 
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.thresholds import DETECTION_THRESHOLD
 from engine_layer.errors import ModelsMissing
-from engine_layer.faces import DETECTION_THRESHOLD
 from engine_layer.landmarks import DlibLandmarker
 from tests.engine.conftest import CPU, T1_BOXES, encode
 

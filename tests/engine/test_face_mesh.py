@@ -13,7 +13,7 @@ import pytest
 
 from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage, Face
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.engine import Engine
 from engine_layer.errors import ModelsMissing
 from engine_layer.face_mesh import MESH_POINTS, MESH_TO_DLIB68, MeshLandmarker, crop_matrix

@@ -1,4 +1,4 @@
-"""The API's numpy SCRFD (engine_layer.precheck) finds the very faces the worker's insightface SCRFD finds."""
+"""The API's numpy SCRFD (detection.scrfd_numpy) finds the very faces the worker's insightface SCRFD finds."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from PIL import Image
 
 from engine_layer.datatypes import DecodedImage, Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.pipeline import letterbox
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.scrfd_numpy import FaceCounter
 from engine_layer.errors import ModelsMissing
-from engine_layer.precheck import FaceCounter, letterbox
 from tests.engine.conftest import CPU, encode
 
 

@@ -12,8 +12,10 @@ from PIL import Image
 
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image, decode_preview
-from engine_layer.detection import ScrfdDetector
-from engine_layer.precheck import DETECTION_FITS, PREVIEW_SIDE, FaceCounter, faces_from_detections, letterbox
+from engine_layer.detection.pipeline import faces_from_detections, letterbox
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.scrfd_numpy import FaceCounter
+from engine_layer.detection.thresholds import DETECTION_FITS, PREVIEW_SIDE
 from tests.engine.conftest import CPU, encode
 from tests.engine.test_precheck import composite_with_background_face
 

@@ -21,7 +21,7 @@ from PIL import Image
 from engine_layer import providers
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.engine import Engine
 from engine_layer.errors import EngineError, ModelsMissing
 from engine_layer.manifest import Tier
