@@ -33,11 +33,6 @@ from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
 
 logger = logging.getLogger(__name__)
 
-DETECTOR_FILE = "scrfd.onnx"  # both tiers count faces with the model the API's pre-check uses
-LANDMARK_FILE = "face_landmark.tflite"  # MediaPipe face mesh: landmarks.DEFAULT_LANDMARKER
-INSWAPPER_FILE = "inswapper_128.onnx"
-ARCFACE_FILE = "buffalo_l/w600k_r50.onnx"
-GFPGAN_FILE = "gfpgan_1.4.onnx"
 NO_RESTORER = "none"
 
 T = TypeVar("T")
@@ -74,7 +69,7 @@ class Engine:
             from engine_layer.providers import onnx_providers
 
             providers = onnx_providers()
-        detector = ScrfdDetector(model_dir / DETECTOR_FILE, providers)
+        detector = ScrfdDetector(manifest.SCRFD.path(model_dir), providers)
         swapper, restorer = _TIER_BUILDERS[chosen](model_dir, providers)
         engine = cls(
             tier=chosen,
@@ -290,8 +285,10 @@ def _offline(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restor
 def _production(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restorer]:
     from engine_layer.production import GfpganRestorer, InswapperSwapper
 
-    swapper = InswapperSwapper(model_dir / INSWAPPER_FILE, model_dir / ARCFACE_FILE, providers)
-    return swapper, GfpganRestorer(model_dir / GFPGAN_FILE, providers)
+    swapper = InswapperSwapper(
+        manifest.INSWAPPER.path(model_dir), manifest.ARCFACE.path(model_dir), providers
+    )
+    return swapper, GfpganRestorer(manifest.GFPGAN.path(model_dir), providers)
 
 
 _TIER_BUILDERS: dict[Tier, Callable[[Path, Sequence[str]], tuple[Swapper, Restorer]]] = {

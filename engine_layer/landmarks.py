@@ -19,8 +19,10 @@ from typing import Protocol
 import dlib
 import numpy as np
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.errors import ModelsMissing
+from engine_layer.manifest import ModelFile
 
 # dlib-style box from SCRFD keypoints, in units of the eye-centre to mouth-centre distance.
 _SIDE_PER_EYE_MOUTH = 2.35
@@ -88,10 +90,10 @@ def _mesh(model_path: Path) -> Landmarker:
     return MeshLandmarker(model_path)
 
 
-# name -> (model file in the model directory, constructor)
-LANDMARKERS: dict[str, tuple[str, Callable[[Path], Landmarker]]] = {
-    "mediapipe-face-mesh": ("face_landmark.tflite", _mesh),
-    "dlib-68": ("shape_predictor_68_face_landmarks.dat", DlibLandmarker),
+# name -> (its model file, constructor)
+LANDMARKERS: dict[str, tuple[ModelFile, Callable[[Path], Landmarker]]] = {
+    "mediapipe-face-mesh": (manifest.FACE_MESH, _mesh),
+    "dlib-68": (manifest.DLIB_68, DlibLandmarker),
 }
 DEFAULT_LANDMARKER = "mediapipe-face-mesh"
 
@@ -100,5 +102,5 @@ def load_landmarker(model_dir: Path, name: str = DEFAULT_LANDMARKER) -> Landmark
     """The landmarker called `name`, from its file in `model_dir` (ModelsMissing when that is absent)."""
     if name not in LANDMARKERS:
         raise ValueError(f"landmarker must be one of {sorted(LANDMARKERS)}, not {name!r}")
-    file, build = LANDMARKERS[name]
-    return build(Path(model_dir) / file)
+    model, build = LANDMARKERS[name]
+    return build(model.path(model_dir))

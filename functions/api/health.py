@@ -8,8 +8,9 @@ The one local check is the face pre-check's detector model, without which every 
 
 from __future__ import annotations
 
+from engine_layer import manifest
 from functions.core.settings import Settings
 
 
 def ready(settings: Settings) -> bool:
-    return (settings.model_dir / "scrfd.onnx").is_file()
+    return manifest.SCRFD.path(settings.model_dir).is_file()

@@ -13,6 +13,7 @@ from engine_layer import manifest
 from engine_layer.errors import ModelsMissing
 from engine_layer.manifest import Tier
 from functions.cli import models as models_cli
+from tests.source_files import REPO, python_sources, string_literals
 
 
 def link_offline(model_dir: Path, into: Path, *, skip: str | None = None) -> None:
@@ -28,20 +29,27 @@ def run_cli(*argv: str) -> int:
     return int(args.run(args) or 0)
 
 
-def test_manifest_covers_every_file_the_engine_opens() -> None:
-    from engine_layer import engine
-
-    files = {entry.file for entry in manifest.MODELS}
-    for name in (
-        engine.DETECTOR_FILE,
-        engine.LANDMARK_FILE,
-        engine.INSWAPPER_FILE,
-        engine.ARCFACE_FILE,
-        engine.GFPGAN_FILE,
-    ):
-        assert name in files
+def test_manifest_entries_are_well_formed() -> None:
+    assert len({entry.file for entry in manifest.MODELS}) == len(manifest.MODELS)
     assert all(entry.sha256 is None or len(entry.sha256) == 64 for entry in manifest.MODELS)
     assert {e.tier for e in manifest.production_files()} == {Tier.PRODUCTION}
+
+
+def test_no_code_outside_the_manifest_spells_a_model_file_name() -> None:
+    """Model files are named once, in engine_layer/manifest.py; code looks them up (manifest.SCRFD.path...).
+
+    Every string literal in the repository's Python (docstrings and comments are prose, and left out) is
+    checked for a manifest file's name.
+    """
+    names = {Path(entry.file).name for entry in manifest.MODELS}
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}: {text!r}"
+        for path in python_sources(REPO)
+        if path != Path(manifest.__file__).resolve() and not path.is_relative_to(REPO / "tests")
+        for line, text in string_literals(path)
+        if any(name in text for name in names)
+    ]
+    assert offenders == []
 
 
 def test_installed_offline_tier_verifies(model_dir: Path) -> None:
