@@ -18,6 +18,7 @@ from typing import Protocol
 
 import dlib
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer import manifest
 from engine_layer.datatypes import Face
@@ -42,7 +43,7 @@ class DlibLandmarker:
         except RuntimeError as exc:
             raise ModelsMissing(f"{model_path} cannot be loaded: {exc}", file=str(model_path)) from exc
 
-    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32]:
         """(68, 2) float32 points in image coordinates, dlib's order."""
         left, top, right, bottom = _dlib_box(face)
         side = max(right - left, bottom - top)
@@ -79,7 +80,7 @@ def _dlib_box(face: Face) -> tuple[float, float, float, float]:
 class Landmarker(Protocol):
     name: str
 
-    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32]:
         """(68, 2) float32 points in image coordinates, dlib's order."""
         ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 JAW = np.arange(0, 17)
 BROWS = np.arange(17, 27)
@@ -56,7 +57,7 @@ def forehead_points(landmarks: np.ndarray) -> np.ndarray:
     nose = landmarks[27].astype(np.float64) - landmarks[33].astype(np.float64)
     forehead = FOREHEAD_NOSE_LENGTHS * abs(float(nose @ normal))
     scale = float(np.clip((brow_rise + forehead) / chin_drop, *_ARC_SCALE))
-    mirrored = left + np.outer(along, axis) - np.outer(offsets * scale, normal)
+    mirrored: NDArray[np.float64] = left + np.outer(along, axis) - np.outer(offsets * scale, normal)
     return mirrored.astype(np.float32)
 
 

@@ -9,6 +9,7 @@ from functools import partial
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from scipy.spatial import Delaunay, QhullError
 
 _SUBPIXEL_BITS = 4  # fillConvexPoly's fixed-point shift: vertices placed to 1/16 px
@@ -49,7 +50,7 @@ class Region:
 def triangulate(points: np.ndarray) -> np.ndarray:
     """Delaunay triangles over `points`, (T, 3) vertex indices; slivers with no area dropped."""
     try:
-        triangles = Delaunay(points.astype(np.float64)).simplices
+        triangles: NDArray[np.int32] = Delaunay(points.astype(np.float64)).simplices
     except QhullError:  # all points on a line, or too few distinct ones
         triangles = Delaunay(points.astype(np.float64), qhull_options="QJ").simplices
     corners = points[triangles].astype(np.float64)
