@@ -39,11 +39,10 @@ test: models lint
 test-fast: install
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-# mypy: engine_layer joins its list once it is typed strictly (pyproject [tool.mypy] follows it silently).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy core functions worker cli infra
+	$(VENV)/bin/mypy core functions worker cli infra engine_layer
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 	$(UV) tool run --from $(HADOLINT) hadolint infra/worker/Dockerfile

@@ -11,6 +11,7 @@ import dlib
 import numpy as np
 from PIL import Image, ImageOps
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.landmarks import DlibLandmarker
 
@@ -32,9 +33,7 @@ class Judge:
     """dlib's face descriptor, used only to judge: the swapper never sees it."""
 
     def __init__(self, model_dir: Path, landmarker: DlibLandmarker) -> None:
-        self._recogniser = dlib.face_recognition_model_v1(
-            str(model_dir / "dlib_face_recognition_resnet_model_v1.dat")
-        )
+        self._recogniser = dlib.face_recognition_model_v1(str(manifest.DLIB_RECOGNITION.path(model_dir)))
         self._landmarker = landmarker
 
     def descriptor(self, image: np.ndarray, face: Face) -> np.ndarray:

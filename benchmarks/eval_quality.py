@@ -54,6 +54,7 @@ from benchmarks.eval_common import (
     load_photo_bytes,
 )
 from benchmarks.hard_set import SEAM_GOAL, HardFigure, HardSet
+from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image, encode_image
 from engine_layer.engine import Engine
@@ -322,7 +323,7 @@ def load_photos(photos_dir: Path) -> dict[str, DecodedImage]:
 def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = False) -> int:
     started = time.perf_counter()
     engine = Engine.load(model_dir, tier="offline", providers=["CPUExecutionProvider"])
-    landmarker = DlibLandmarker(model_dir / "shape_predictor_68_face_landmarks.dat")
+    landmarker = DlibLandmarker(manifest.DLIB_68.path(model_dir))
     judge = Judge(model_dir, landmarker)
     photos = load_photos(photos_dir)
     faces = collect_faces(photos, engine, judge)

@@ -23,9 +23,10 @@ import cv2
 import insightface
 import numpy as np
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.face_mesh import MeshLandmarker
 from engine_layer.landmarks import DlibLandmarker
 from engine_layer.offline.geometry import mirror
@@ -92,10 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p for p in args.photos.glob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
     )
     photos.append(Path(insightface.__file__).parent / "data" / "images" / "t1.jpg")
-    detector = ScrfdDetector(args.model_dir / "scrfd.onnx", ["CPUExecutionProvider"])
+    detector = ScrfdDetector(manifest.SCRFD.path(args.model_dir), ["CPUExecutionProvider"])
     landmarkers: dict[str, Landmarks] = {
-        "mesh": MeshLandmarker(args.model_dir / "face_landmark.tflite").landmarks,
-        "dlib": DlibLandmarker(args.model_dir / "shape_predictor_68_face_landmarks.dat").landmarks,
+        "mesh": MeshLandmarker(manifest.FACE_MESH.path(args.model_dir)).landmarks,
+        "dlib": DlibLandmarker(manifest.DLIB_68.path(args.model_dir)).landmarks,
     }
     agreement: dict[str, list[float]] = {group: [] for group in GROUPS}
     roll_error: dict[str, list[float]] = {name: [] for name in landmarkers}

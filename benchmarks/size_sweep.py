@@ -125,6 +125,7 @@ def _reset_peak() -> None:
 
 
 def run_case(layout: str, megapixels: float, photos: Path, model_dir: Path, repeat: int) -> Case:
+    from engine_layer import manifest
     from engine_layer.decode import decode_image, encode_image
     from engine_layer.engine import Engine
     from engine_layer.operations import Operation
@@ -136,7 +137,7 @@ def run_case(layout: str, megapixels: float, photos: Path, model_dir: Path, repe
     images = {"srcimage": source, "targetimage": target}
     engine = Engine.load(model_dir, tier="offline", providers=["CPUExecutionProvider"])
     engine.run(Operation.BASICSWAP, {"srcimage": source, "targetimage": source})  # warm-up
-    model_path = model_dir / "scrfd.onnx"
+    model_path = manifest.SCRFD.path(model_dir)
     check_faces(source, "srcimage", "srcimage", 1, model_path)  # warm-up: the pre-check's session
 
     idle = _memory_mb("VmRSS")

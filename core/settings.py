@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine_layer.faces import DEFAULT_FACE_RESOLUTION
+from engine_layer.detection.thresholds import DEFAULT_FACE_RESOLUTION
 
 EngineTier = Literal["auto", "offline", "production"]
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 @dataclass
 class Face:
     """One detected face in one image."""
 
-    bbox: np.ndarray  # (4,) float32: x1, y1, x2, y2 in image pixels
+    bbox: NDArray[np.float32]  # (4,) float32: x1, y1, x2, y2 in image pixels
     score: float
-    kps: np.ndarray  # (5, 2) float32: SCRFD's eyes, nose, mouth corners
-    landmarks68: np.ndarray | None = None  # (68, 2) float32, dlib order, when a stage needs them
-    embedding: np.ndarray | None = None  # identity vector, when a swapper computes one
+    kps: NDArray[np.float32]  # (5, 2) float32: SCRFD's eyes, nose, mouth corners
+    landmarks68: NDArray[np.float32] | None = None  # (68, 2) float32, dlib order, when a stage needs them
+    embedding: NDArray[np.float32] | None = None  # identity vector, when a swapper computes one
 
     @property
     def area(self) -> float:
@@ -33,9 +34,9 @@ class Face:
 class DecodedImage:
     """A decoded upload: EXIF orientation applied, colour in BGR, alpha kept apart."""
 
-    pixels: np.ndarray  # HxWx3 uint8 BGR
+    pixels: NDArray[np.uint8]  # HxWx3 BGR
     format: str  # "JPEG" | "PNG" | "WEBP"
-    alpha: np.ndarray | None = None  # HxW uint8 when the source had transparency
+    alpha: NDArray[np.uint8] | None = None  # HxW when the source had transparency
     icc_profile: bytes | None = None
     # JPEG sources: their own quantisation tables (natural order, oriented like `pixels`) and chroma
     # subsampling (Pillow's 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0), so the result is re-encoded as the scene was.
@@ -54,16 +55,17 @@ class SwapResult:
     quality: dict[str, Any] | None = None
 
 
-class SourceIdentity(Protocol):
-    """Whatever a swapper extracts from a source face (landmark texture, an embedding, ...)."""
+# Whatever a swapper extracts from a source face (landmark texture, an embedding, ...): each swapper has
+# its own kind, and takes back only what its own `source_identity` made.
+IdentityT = TypeVar("IdentityT")
 
 
-class Swapper(Protocol):
+class Swapper(Protocol[IdentityT]):
     name: str
 
-    def source_identity(self, image: np.ndarray, face: Face) -> SourceIdentity: ...
+    def source_identity(self, image: NDArray[np.uint8], face: Face) -> IdentityT: ...
 
-    def swap(self, scene: np.ndarray, target: Face, source: SourceIdentity) -> np.ndarray:
+    def swap(self, scene: NDArray[np.uint8], target: Face, source: IdentityT) -> NDArray[np.uint8]:
         """Return a copy of `scene` in which `target` wears `source`'s identity."""
         ...
 
@@ -71,6 +73,6 @@ class Swapper(Protocol):
 class Restorer(Protocol):
     name: str
 
-    def restore(self, image: np.ndarray, face: Face) -> np.ndarray:
+    def restore(self, image: NDArray[np.uint8], face: Face) -> NDArray[np.uint8]:
         """Return a copy of `image` with `face` restored and blended back."""
         ...

@@ -17,8 +17,10 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from engine_layer.datatypes import DecodedImage
@@ -105,7 +107,7 @@ class Preview:
     needs both does not decode twice.
     """
 
-    pixels: np.ndarray  # h x w x 3 uint8 BGR, upright
+    pixels: NDArray[np.uint8]  # h x w x 3 BGR, upright
     factor: int
     decoded: DecodedImage | None = None
 
@@ -130,7 +132,7 @@ def decode_preview(data: bytes, field: str, min_side: int) -> Preview:
     return Preview(pixels, factor, decoded)
 
 
-def reduce_for_detection(pixels: np.ndarray, min_side: int) -> tuple[np.ndarray, int]:
+def reduce_for_detection(pixels: NDArray[np.uint8], min_side: int) -> tuple[NDArray[np.uint8], int]:
     """`pixels` box-averaged by the largest whole factor that keeps the long side >= `min_side`."""
     factor = max(1, max(pixels.shape[:2]) // max(1, min_side))
     if factor == 1:
@@ -170,7 +172,7 @@ def _decoded(image: Image.Image, fmt: str, data: bytes) -> DecodedImage:
     )
 
 
-def _pil_from_bgr(pixels: np.ndarray) -> Image.Image:
+def _pil_from_bgr(pixels: NDArray[np.uint8]) -> Image.Image:
     """BGR pixels as an RGB Pillow image, unpacked by Pillow itself (no reversed copy of the frame)."""
     height, width = pixels.shape[:2]
     return Image.frombuffer("RGB", (width, height), np.ascontiguousarray(pixels), "raw", "BGR", 0, 1)
@@ -180,7 +182,7 @@ def _pil_from_bgr(pixels: np.ndarray) -> Image.Image:
 _BAND_ROWS = 256
 
 
-def _bgr_pixels(rgb: Image.Image) -> np.ndarray:
+def _bgr_pixels(rgb: Image.Image) -> NDArray[np.uint8]:
     """An RGB Pillow image as a writable HxWx3 BGR array, filled band by band (one full-size copy)."""
     width, height = rgb.size
     pixels = np.empty((height, width, 3), dtype=np.uint8)
@@ -191,7 +193,7 @@ def _bgr_pixels(rgb: Image.Image) -> np.ndarray:
     return pixels
 
 
-def encode_image(scene: DecodedImage, pixels: np.ndarray) -> bytes:
+def encode_image(scene: DecodedImage, pixels: NDArray[np.uint8]) -> bytes:
     """Encode BGR `pixels` in the scene's format, with the scene's alpha (PNG/WebP) and ICC profile."""
     image = _pil_from_bgr(pixels)
     alpha = scene.alpha
@@ -265,7 +267,9 @@ def _upright(image: Image.Image) -> Image.Image:
     return image
 
 
-def _to_rgb(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, np.ndarray | None, bytes | None]:
+def _to_rgb(
+    image: Image.Image, icc: bytes | None
+) -> tuple[Image.Image, NDArray[np.uint8] | None, bytes | None]:
     """(an RGB Pillow image, HxW uint8 alpha or None, ICC profile to keep or None)."""
     mode = image.mode
     if mode == "CMYK":
@@ -281,7 +285,7 @@ def _to_rgb(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, np.ndar
     return (image if mode == "RGB" else image.convert("RGB")), None, _rgb_profile(icc)
 
 
-def _to_8bit(values: np.ndarray) -> np.ndarray:
+def _to_8bit(values: NDArray[np.integer[Any] | np.floating[Any]]) -> NDArray[np.uint8]:
     wide = values.astype(np.float32)
     if wide.max(initial=0.0) > 255.0:
         wide = wide / 257.0  # 0..65535 -> 0..255

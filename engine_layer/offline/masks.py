@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer.offline.geometry import (
     BROWS,
@@ -82,7 +83,7 @@ def skin_likelihood(lab: np.ndarray, reference: np.ndarray) -> np.ndarray:
     inverse = np.linalg.inv(spread @ (np.cov(samples, rowvar=False) + floor) @ spread)
     centred = lab.reshape(-1, 3).astype(np.float64) - mean
     distance = np.sqrt(np.einsum("ij,jk,ik->i", centred, inverse, centred)).reshape(lab.shape[:2])
-    likelihood = np.clip((_SKIN_NOT - distance) / (_SKIN_NOT - _SKIN_SURE), 0.0, 1.0)
+    likelihood: NDArray[np.float64] = np.clip((_SKIN_NOT - distance) / (_SKIN_NOT - _SKIN_SURE), 0.0, 1.0)
     return likelihood.astype(np.float32)
 
 
@@ -96,7 +97,8 @@ def forehead_gate(lab: np.ndarray, extended: np.ndarray, origin: np.ndarray) -> 
     band = fill_polygon(shape, np.vstack([extended[BROWS], extended[FOREHEAD]]), origin)
     # The brows themselves are never gated: a gated brow lets the other face's brow show (double brows).
     band *= 1.0 - brows_mask(shape, extended[:68], origin)
-    return 1.0 - band * (1.0 - likelihood)
+    gate: NDArray[np.float32] = 1.0 - band * (1.0 - likelihood)
+    return gate
 
 
 def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -129,7 +131,8 @@ def feathered_inside(hard: np.ndarray, inset: int) -> np.ndarray:
         core, (2 * inset + 1, 2 * inset + 1), inset / 2.0, borderType=cv2.BORDER_REPLICATE
     )
     soft[soft < 1e-3] = 0.0
-    return np.clip(soft * hard, 0.0, 1.0)
+    feathered: NDArray[np.float32] = np.clip(soft * hard, 0.0, 1.0)
+    return feathered
 
 
 # Morphology by distance transform: linear time whatever the radius (a face may be 3000 px wide,

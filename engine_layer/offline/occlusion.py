@@ -10,8 +10,11 @@ as not face. Eyes, brows, lips and nostrils are explained by the landmarks and a
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 # Mahalanobis distances (in the skin's own chromaticity spreads) where a pixel stops being skin.
 _SKIN_SURE, _SKIN_NOT = 4.0, 6.0
@@ -52,7 +55,7 @@ def not_face(
     # inliers: an occluder over the reference region must not widen the model until it fits.
     mean = np.median(samples, axis=0)
     spread = 1.4826 * np.median(np.abs(samples - mean), axis=0)
-    inverse = np.diag(1.0 / (spread**2 + _SPREAD_FLOOR**2))
+    inverse: NDArray[np.floating[Any]] = np.diag(1.0 / (spread**2 + _SPREAD_FLOOR**2))
     for _ in range(2):
         inliers = samples[_squared_distance(samples - mean, inverse) < _SKIN_SURE**2]
         if len(inliers) < _MIN_SAMPLES:
@@ -83,13 +86,17 @@ def not_face(
     seeded = np.zeros(count, dtype=bool)
     seeded[np.unique(labels[opened > 0.5])] = True
     seeded[0] = False
-    return np.maximum(opened, unlike * seeded[labels]).astype(np.float32)
+    blobs: NDArray[np.float32] = np.maximum(opened, unlike * seeded[labels]).astype(np.float32)
+    return blobs
 
 
 def _squared_distance(centred: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """Squared Mahalanobis distances of 2-D points (..., 2) under a 2x2 inverse covariance."""
     x, y = centred[..., 0], centred[..., 1]
-    return inverse[0, 0] * x * x + (inverse[0, 1] + inverse[1, 0]) * x * y + inverse[1, 1] * y * y
+    squared: NDArray[np.floating[Any]] = (
+        inverse[0, 0] * x * x + (inverse[0, 1] + inverse[1, 0]) * x * y + inverse[1, 1] * y * y
+    )
+    return squared
 
 
 def in_front(occluded: np.ndarray, reach: int) -> np.ndarray:

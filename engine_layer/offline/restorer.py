@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine_layer.datatypes import Face
 from engine_layer.offline.blend import composite
@@ -77,4 +78,5 @@ class ClassicRestorer:
 
 
 def _soft_threshold(detail: np.ndarray, threshold: float) -> np.ndarray:
-    return np.sign(detail) * np.maximum(np.abs(detail) - threshold, 0.0)
+    shrunk: NDArray[np.float32] = np.sign(detail) * np.maximum(np.abs(detail) - threshold, 0.0)
+    return shrunk

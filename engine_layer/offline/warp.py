@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from scipy.spatial import Delaunay, QhullError
 
 _SUBPIXEL_BITS = 4  # fillConvexPoly's fixed-point shift: vertices placed to 1/16 px
@@ -49,7 +51,7 @@ class Region:
 def triangulate(points: np.ndarray) -> np.ndarray:
     """Delaunay triangles over `points`, (T, 3) vertex indices; slivers with no area dropped."""
     try:
-        triangles = Delaunay(points.astype(np.float64)).simplices
+        triangles: NDArray[np.int32] = Delaunay(points.astype(np.float64)).simplices
     except QhullError:  # all points on a line, or too few distinct ones
         triangles = Delaunay(points.astype(np.float64), qhull_options="QJ").simplices
     corners = points[triangles].astype(np.float64)
@@ -121,8 +123,12 @@ def per_four_channels(image: np.ndarray, operation: Callable[[np.ndarray], np.nd
 
 def _similarity_map(local_target: np.ndarray, source_points: np.ndarray) -> np.ndarray:
     """The (3, 2) map [x y 1] @ M of the least-squares similarity from target to source points."""
-    matrix, _ = cv2.estimateAffinePartial2D(
-        local_target.astype(np.float32), source_points.astype(np.float32), method=cv2.LMEDS
+    # OpenCV answers None when the fit fails; its stubs do not say so.
+    matrix = cast(
+        "np.ndarray | None",
+        cv2.estimateAffinePartial2D(
+            local_target.astype(np.float32), source_points.astype(np.float32), method=cv2.LMEDS
+        )[0],
     )
     if matrix is None:
         matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])

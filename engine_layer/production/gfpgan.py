@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnxruntime
+from numpy.typing import NDArray
 from skimage.transform import SimilarityTransform
 
 from engine_layer.datatypes import Face
@@ -56,13 +57,15 @@ class GfpganRestorer:
         self._input_name, self._output_name = _check_signature(self._session, model_path)
         self.crop_mask = box_mask(CROP_SIZE, margin=CROP_SIZE // 10) * np.float32(strength)
 
-    def restore(self, image: np.ndarray, face: Face) -> np.ndarray:
+    def restore(self, image: NDArray[np.uint8], face: Face) -> NDArray[np.uint8]:
         crop, affine = aligned_crop(image, face.kps)
         output = self._session.run([self._output_name], {self._input_name: to_network(crop)})[0]
         return paste_back(image, from_network(output), self.crop_mask, affine)
 
 
-def aligned_crop(image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def aligned_crop(
+    image: NDArray[np.uint8], kps: NDArray[np.float32]
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """The 512 px FFHQ-aligned BGR crop GFPGAN restores, and the 2x3 matrix from image to crop."""
     affine = alignment_matrix(kps)
     crop = cv2.warpAffine(
@@ -73,10 +76,10 @@ def aligned_crop(image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.nda
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=CROP_BORDER_BGR,
     )
-    return crop, affine
+    return np.asarray(crop, dtype=np.uint8), affine  # a no-op: cv2 keeps the dtype, its stubs do not say
 
 
-def alignment_matrix(kps: np.ndarray) -> np.ndarray:
+def alignment_matrix(kps: NDArray[np.float32]) -> NDArray[np.float64]:
     """Least-squares similarity (rotation, uniform scale, shift) from the key points onto the template."""
     transform = SimilarityTransform.from_estimate(np.asarray(kps, dtype=np.float64), FFHQ_512_TEMPLATE)
     if not transform:
@@ -84,13 +87,13 @@ def alignment_matrix(kps: np.ndarray) -> np.ndarray:
     return np.asarray(transform.params[:2], dtype=np.float64)
 
 
-def to_network(crop_bgr: np.ndarray) -> np.ndarray:
+def to_network(crop_bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
     """HxWx3 uint8 BGR -> 1x3xHxW float32 RGB in [-1, 1]."""
     rgb = crop_bgr[:, :, ::-1].astype(np.float32) / 255.0
     return np.ascontiguousarray(((rgb - 0.5) / 0.5).transpose(2, 0, 1)[None])
 
 
-def from_network(output: np.ndarray) -> np.ndarray:
+def from_network(output: NDArray[np.float32]) -> NDArray[np.uint8]:
     """1x3xHxW RGB in [-1, 1] -> HxWx3 uint8 BGR (values outside the range are clipped)."""
     rgb = (np.clip(output[0], -1.0, 1.0) + 1.0) / 2.0
     return np.ascontiguousarray(np.rint(rgb.transpose(1, 2, 0) * 255.0).astype(np.uint8)[:, :, ::-1])

@@ -16,10 +16,11 @@ import numpy as np
 from insightface.model_zoo.arcface_onnx import ArcFaceONNX
 from insightface.model_zoo.inswapper import INSwapper
 from insightface.utils import face_align
+from numpy.typing import NDArray
 
 from engine_layer.datatypes import Face
 from engine_layer.errors import EngineError
-from engine_layer.production.models import load_zoo_model
+from engine_layer.model_zoo import load_zoo_model
 from engine_layer.production.paste_back import ellipse_mask, paste_back
 
 
@@ -27,7 +28,7 @@ from engine_layer.production.paste_back import ellipse_mask, paste_back
 class ArcfaceIdentity:
     """A source face's identity: its unit-length ArcFace embedding (the attribute INSwapper reads)."""
 
-    normed_embedding: np.ndarray  # (512,) float32
+    normed_embedding: NDArray[np.float32]  # (512,)
 
 
 class InswapperSwapper:
@@ -38,7 +39,7 @@ class InswapperSwapper:
         self._arcface = load_zoo_model(Path(arcface_path), ArcFaceONNX, providers)
         self.crop_mask = face_mask(int(self._swapper.input_size[0]))
 
-    def source_identity(self, image: np.ndarray, face: Face) -> ArcfaceIdentity:
+    def source_identity(self, image: NDArray[np.uint8], face: Face) -> ArcfaceIdentity:
         aligned = face_align.norm_crop(image, landmark=face.kps, image_size=int(self._arcface.input_size[0]))
         embedding = np.asarray(self._arcface.get_feat(aligned), dtype=np.float32).reshape(-1)
         norm = float(np.linalg.norm(embedding))
@@ -46,12 +47,12 @@ class InswapperSwapper:
             raise EngineError("The source face gave no usable identity embedding.")
         return ArcfaceIdentity(normed_embedding=embedding / norm)
 
-    def swap(self, scene: np.ndarray, target: Face, source: ArcfaceIdentity) -> np.ndarray:
+    def swap(self, scene: NDArray[np.uint8], target: Face, source: ArcfaceIdentity) -> NDArray[np.uint8]:
         swapped_crop, affine = self._swapper.get(scene, target, source, paste_back=False)
         return paste_back(scene, swapped_crop, self.crop_mask, affine)
 
 
-def face_mask(size: int) -> np.ndarray:
+def face_mask(size: int) -> NDArray[np.float32]:
     """The blend mask in inswapper's crop, placed from the ArcFace template that crop is aligned to."""
     # Template key points in this crop, as insightface's estimate_norm places them.
     if size % 112 == 0:

@@ -8,13 +8,16 @@ support keeps its exact value.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 
 def ellipse_mask(
     size: int, centre: tuple[float, float], axes: tuple[float, float], feather: int
-) -> np.ndarray:
+) -> NDArray[np.float32]:
     """A filled ellipse (crop pixels) blurred over `feather` pixels; float32 in [0, 1], zero on the border."""
     if not 0 < feather < size // 4:
         raise ValueError(f"feather {feather} does not fit a {size}px crop")
@@ -33,7 +36,7 @@ def ellipse_mask(
     return _feather(mask, feather)
 
 
-def box_mask(size: int, margin: int) -> np.ndarray:
+def box_mask(size: int, margin: int) -> NDArray[np.float32]:
     """A square that fades to zero over `margin` pixels at each edge; float32 in [0, 1]."""
     if not 1 < margin < size // 4:
         raise ValueError(f"margin {margin} does not fit a {size}px crop")
@@ -42,7 +45,7 @@ def box_mask(size: int, margin: int) -> np.ndarray:
     return _feather(mask, margin - 1)
 
 
-def _feather(mask: np.ndarray, radius: int) -> np.ndarray:
+def _feather(mask: NDArray[np.float32], radius: int) -> NDArray[np.float32]:
     # A Gaussian truncated at `radius`: the blur never reaches further than `radius` pixels, so a shape
     # kept `radius` pixels away from the border stays exactly zero there.
     blurred = cv2.GaussianBlur(
@@ -53,7 +56,12 @@ def _feather(mask: np.ndarray, radius: int) -> np.ndarray:
     return np.clip(blurred, 0.0, 1.0)
 
 
-def paste_back(scene: np.ndarray, crop: np.ndarray, crop_mask: np.ndarray, affine: np.ndarray) -> np.ndarray:
+def paste_back(
+    scene: NDArray[np.uint8],
+    crop: NDArray[np.uint8],
+    crop_mask: NDArray[np.float32],
+    affine: NDArray[np.floating[Any]],
+) -> NDArray[np.uint8]:
     """Return a copy of `scene` with `crop` blended in where `crop_mask` (crop space) is above zero.
 
     `affine` is the 2x3 matrix that took scene pixels to crop pixels when the crop was cut out.

@@ -9,7 +9,8 @@ The one local check is the face pre-check's detector model, without which every 
 from __future__ import annotations
 
 from core.settings import Settings
+from engine_layer import manifest
 
 
 def ready(settings: Settings) -> bool:
-    return (settings.model_dir / "scrfd.onnx").is_file()
+    return manifest.SCRFD.path(settings.model_dir).is_file()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from core.models.errors import ApiError, ErrorCode, error_from_engine, invalid_parameter
 from engine_layer.decode import ImageInfo, sniff
+from engine_layer.detection.ordering import require_count
+from engine_layer.detection.scrfd_numpy import FaceCounter
 from engine_layer.errors import EngineError
-from engine_layer.faces import require_count
-from engine_layer.precheck import FaceCounter
 from functions.api.payload_limits import MAX_URL_IMAGE_BYTES
 from functions.api.url_fetch import UrlFetcher
 

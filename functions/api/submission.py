@@ -15,6 +15,7 @@ from core.models.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
 from core.models.task import Task, input_key
 from core.observability import bind_task, logger
 from core.settings import Settings
+from engine_layer import manifest
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
@@ -48,7 +49,7 @@ def check(
         data = resolve(raw.images[field], raw.name_of(field), fetcher)
         images[field] = (data, check_format(data, field, raw.name_of(field)).content_type)
     # Faces last: the costliest check runs only on inputs that passed every other one.
-    model_path = settings.model_dir / "scrfd.onnx"
+    model_path = manifest.SCRFD.path(settings.model_dir)
     for field, expected in required.items():
         check_faces(images[field][0], field, raw.name_of(field), expected, model_path)
     return CheckedSubmission(operation, images, enhance, swap_index)

@@ -24,13 +24,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine_layer import manifest
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_VERSION = "3.12"  # template.yaml's Runtime: python3.12
 PLATFORM = "x86_64-manylinux_2_28"  # Architectures: [x86_64]; Amazon Linux 2023 has glibc 2.34
 EXTRA = "api"
 LAYER_ROOTS = ("numpy", "pillow", "onnxruntime")
 FUNCTION_PACKAGES = ("functions/api", "core", "functions/dlq", "functions/sweeper")
-LAYER_MODELS = ("scrfd.onnx",)
+LAYER_MODELS = (manifest.SCRFD,)  # the API's face pre-check
 # Lambda's limit for a function and all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -110,8 +112,8 @@ def build_layer(artifacts: Path, model_dir: Path) -> None:
         constraints.write_text(locked_requirements(uv))
         pip_install(uv, site, ["--constraint", str(constraints), *LAYER_ROOTS])
     shutil.copytree(REPO / "engine_layer", site / "engine_layer", ignore=_IGNORED, dirs_exist_ok=True)
-    for name in LAYER_MODELS:
-        _copy_checked_model(model_dir, name, artifacts / "models")
+    for model in LAYER_MODELS:
+        _copy_checked_model(model_dir, model, artifacts / "models")
 
 
 def build_function(artifacts: Path) -> None:
@@ -150,25 +152,21 @@ def tree_bytes(root: Path) -> int:
 
 
 def _models_bytes() -> int:
-    from engine_layer import manifest
-
-    return sum(manifest.entry(name).size or 0 for name in LAYER_MODELS)
+    return sum(model.size or 0 for model in LAYER_MODELS)
 
 
-def _copy_checked_model(model_dir: Path, name: str, destination: Path) -> None:
-    from engine_layer import manifest
-
-    source = model_dir / name
+def _copy_checked_model(model_dir: Path, model: manifest.ModelFile, destination: Path) -> None:
+    source = model.path(model_dir)
     if not source.is_file():
         raise BuildError(
             f"{source} is missing: run `make models` (faceswap-admin models install-offline) first"
         )
-    expected = manifest.entry(name).sha256
+    expected = model.sha256
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if expected and digest != expected:
         raise BuildError(f"{source} has sha256 {digest}, the manifest pins {expected}")
     destination.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, destination / name)
+    shutil.copy2(source, model.path(destination))
 
 
 def _run(command: Sequence[str]) -> str:

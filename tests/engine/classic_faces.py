@@ -11,6 +11,7 @@ import cv2
 import dlib
 import numpy as np
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.landmarks import DlibLandmarker
 from engine_layer.offline.colour import to_lab
@@ -32,12 +33,12 @@ def insightface_image(file_name: str) -> np.ndarray:
 
 @cache
 def landmarker() -> DlibLandmarker:
-    return DlibLandmarker(dlib_model("shape_predictor_68_face_landmarks.dat"))
+    return DlibLandmarker(dlib_model(manifest.DLIB_68.file))
 
 
 @cache
 def _recogniser() -> dlib.face_recognition_model_v1:
-    return dlib.face_recognition_model_v1(str(dlib_model("dlib_face_recognition_resnet_model_v1.dat")))
+    return dlib.face_recognition_model_v1(str(dlib_model(manifest.DLIB_RECOGNITION.file)))
 
 
 def find_faces(image: np.ndarray) -> list[Face]:

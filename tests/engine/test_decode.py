@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import MAX_PIXELS, MAX_SIDE, decode_image, encode_image, sniff
 from engine_layer.errors import InvalidImage
@@ -217,7 +218,7 @@ def test_api_modules_import_without_opencv_or_insightface(
         "for name in ('cv2', 'insightface', 'dlib', 'skimage'): sys.modules[name] = None\n"
         "from pathlib import Path\n"
         "from engine_layer.decode import decode_image, sniff\n"
-        "from engine_layer.precheck import FaceCounter\n"
+        "from engine_layer.detection.scrfd_numpy import FaceCounter\n"
         "data = Path(sys.argv[2]).read_bytes()\n"
         "counter = FaceCounter(Path(sys.argv[1]))\n"
         "print(sniff(data, 'srcimage').format, len(counter.faces(decode_image(data, 'srcimage'))))\n"
@@ -226,7 +227,7 @@ def test_api_modules_import_without_opencv_or_insightface(
     photo = tmp_path / "t1.jpg"
     photo.write_bytes(t1_bytes)
     done = subprocess.run(
-        [sys.executable, "-c", script, str(model_dir / "scrfd.onnx"), str(photo)],
+        [sys.executable, "-c", script, str(manifest.SCRFD.path(model_dir)), str(photo)],
         cwd=REPO,
         capture_output=True,
         text=True,

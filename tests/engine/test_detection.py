@@ -9,23 +9,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.thresholds import DETECTION_THRESHOLD
 from engine_layer.errors import ModelsMissing
-from engine_layer.faces import DETECTION_THRESHOLD
 from engine_layer.landmarks import DlibLandmarker
 from tests.engine.helpers import CPU, T1_BOXES, encode
 
 
 @pytest.fixture(scope="session")
 def detector(model_dir: Path) -> ScrfdDetector:
-    return ScrfdDetector(model_dir / "scrfd.onnx", CPU)
+    return ScrfdDetector(manifest.SCRFD.path(model_dir), CPU)
 
 
 @pytest.fixture(scope="session")
 def landmarker(model_dir: Path) -> DlibLandmarker:
-    return DlibLandmarker(model_dir / "shape_predictor_68_face_landmarks.dat")
+    return DlibLandmarker(manifest.DLIB_68.path(model_dir))
 
 
 def test_t1_has_six_faces_left_to_right(detector: ScrfdDetector, t1_image: DecodedImage) -> None:
@@ -101,7 +102,7 @@ def test_landmarks_sit_on_the_face(
 
 def test_missing_or_wrong_model_is_models_missing(tmp_path: Path, model_dir: Path) -> None:
     with pytest.raises(ModelsMissing):
-        ScrfdDetector(tmp_path / "scrfd.onnx", CPU)
+        ScrfdDetector(manifest.SCRFD.path(tmp_path), CPU)
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a graph")
     with pytest.raises(ModelsMissing):

@@ -13,7 +13,7 @@ import pytest
 
 from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage, Face
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.engine import Engine
 from engine_layer.errors import ModelsMissing
 from engine_layer.face_mesh import MESH_POINTS, MESH_TO_DLIB68, MeshLandmarker, crop_matrix
@@ -32,17 +32,17 @@ GROUPS = {
 
 @pytest.fixture(scope="module")
 def mesh(model_dir: Path) -> MeshLandmarker:
-    return MeshLandmarker(model_dir / "face_landmark.tflite")
+    return MeshLandmarker(manifest.FACE_MESH.path(model_dir))
 
 
 @pytest.fixture(scope="module")
 def dlib_landmarker(model_dir: Path) -> DlibLandmarker:
-    return DlibLandmarker(model_dir / "shape_predictor_68_face_landmarks.dat")
+    return DlibLandmarker(manifest.DLIB_68.path(model_dir))
 
 
 @pytest.fixture(scope="module")
 def detector(model_dir: Path) -> ScrfdDetector:
-    return ScrfdDetector(model_dir / "scrfd.onnx", CPU)
+    return ScrfdDetector(manifest.SCRFD.path(model_dir), CPU)
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +131,12 @@ def test_landmarker_choice_and_refusals(model_dir: Path, tmp_path: Path) -> None
         load_landmarker(model_dir, "nonsense")
     with pytest.raises(ModelsMissing, match="missing"):
         load_landmarker(tmp_path)
-    (tmp_path / "face_landmark.tflite").write_bytes(b"not a flatbuffer" * 64)
+    manifest.FACE_MESH.path(tmp_path).write_bytes(b"not a flatbuffer" * 64)
     with pytest.raises(ModelsMissing, match="cannot be loaded"):
         load_landmarker(tmp_path)
     wrong = tmp_path / "wrong"
     wrong.mkdir()
-    os.symlink((model_dir / "scrfd.onnx").resolve(), wrong / "face_landmark.tflite")
+    os.symlink(manifest.SCRFD.path(model_dir).resolve(), manifest.FACE_MESH.path(wrong))
     with pytest.raises(ModelsMissing):
         load_landmarker(wrong)
 
@@ -145,7 +145,7 @@ def test_offline_engine_runs_without_dlibs_landmark_model(
     model_dir: Path, tmp_path: Path, t1_image: DecodedImage, t1_faces: list[Face]
 ) -> None:
     for entry in manifest.offline_files():
-        if entry.file != "shape_predictor_68_face_landmarks.dat":
+        if entry.file != manifest.DLIB_68.file:
             os.symlink(entry.path(model_dir).resolve(), entry.path(tmp_path))
     manifest.write_record(tmp_path, manifest.read_record(model_dir))
     engine = Engine.load(tmp_path, tier="offline", providers=CPU)
@@ -158,12 +158,12 @@ def test_offline_engine_runs_without_dlibs_landmark_model(
 
 
 def test_manifest_says_which_files_and_tiers_allow_commercial_use() -> None:
-    assert manifest.entry("face_landmark.tflite").commercial_use
-    assert manifest.entry("face_landmark.tflite").tier is Tier.OFFLINE
-    dlib_68 = manifest.entry("shape_predictor_68_face_landmarks.dat")
+    assert manifest.FACE_MESH.commercial_use
+    assert manifest.FACE_MESH.tier is Tier.OFFLINE
+    dlib_68 = manifest.DLIB_68
     assert not dlib_68.commercial_use and not dlib_68.required
     # What still keeps the offline tier from being sold: the SCRFD weights, and nothing else.
     blocking = {m.file for m in manifest.offline_files() if m.required and not m.commercial_use}
-    assert blocking == {"scrfd.onnx"}
+    assert blocking == {manifest.SCRFD.file}
     assert not manifest.commercially_clean(Tier.OFFLINE)
     assert not manifest.commercially_clean(Tier.PRODUCTION)

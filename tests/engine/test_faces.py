@@ -1,4 +1,4 @@
-"""The contract's face order and background rule (engine_layer.faces)."""
+"""The contract's face order and background rule (engine_layer.detection.ordering)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine_layer.datatypes import Face
+from engine_layer.detection.ordering import order_faces, require_count
 from engine_layer.errors import FaceCountMismatch, NoFaceDetected
-from engine_layer.faces import order_faces, require_count
 
 
 def face(x1: float, y1: float, x2: float, y2: float) -> Face:

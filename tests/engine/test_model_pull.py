@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,9 +31,9 @@ class Entry:
 
 
 PAYLOADS = {
-    "inswapper_128.onnx": b"swapper weights " * 4096,
-    "buffalo_l/w600k_r50.onnx": b"arcface weights " * 2048,
-    "gfpgan_1.4.onnx": b"restorer weights " * 3000,
+    manifest.INSWAPPER.file: b"swapper weights " * 4096,
+    manifest.ARCFACE.file: b"arcface weights " * 2048,
+    manifest.GFPGAN.file: b"restorer weights " * 3000,
 }
 ENTRIES = [Entry(name) for name in PAYLOADS]
 
@@ -141,25 +142,26 @@ def test_pull_over_http_with_published_checksums(server: Server, tmp_path: Path)
 
 
 def test_verified_checksums_are_recorded_for_the_manifest(server: Server, tmp_path: Path) -> None:
-    gfpgan = manifest.entry("gfpgan_1.4.onnx")  # the manifest cannot pin it: the record vouches for it
+    gfpgan = manifest.GFPGAN  # the manifest cannot pin it: the record vouches for it
     assert gfpgan.sha256 is None
-    payload = {gfpgan.file: PAYLOADS["gfpgan_1.4.onnx"]}
+    payload = {gfpgan.file: PAYLOADS[manifest.GFPGAN.file]}
     publish(_published(server), payload, checksums(payload))
     model_dir = tmp_path / "models"
     pull(server.url, model_dir, files=[gfpgan], allow_http=True)
-    assert manifest.read_record(model_dir) == {gfpgan.file: sha(PAYLOADS["gfpgan_1.4.onnx"])}
+    assert manifest.read_record(model_dir) == {gfpgan.file: sha(PAYLOADS[manifest.GFPGAN.file])}
     assert manifest.file_status(model_dir, gfpgan).checksum_ok is True
 
 
 def test_by_default_the_manifest_production_files_are_pulled(server: Server, tmp_path: Path) -> None:
     fakes = {entry.file: b"not the real weights" for entry in manifest.production_files()}
     publish(_published(server), fakes, sums=None)
-    with pytest.raises(ModelPullError, match=r"No checksum for gfpgan_1\.4\.onnx"):
+    with pytest.raises(ModelPullError, match=f"No checksum for {re.escape(manifest.GFPGAN.file)}"):
         pull(server.url, tmp_path / "models", allow_http=True)
-    publish(_published(server), fakes, checksums({"gfpgan_1.4.onnx": fakes["gfpgan_1.4.onnx"]}))
-    with pytest.raises(
-        ModelPullError, match=r"inswapper_128\.onnx is 20 bytes; the manifest expects 554253681"
-    ):
+    publish(_published(server), fakes, checksums({manifest.GFPGAN.file: fakes[manifest.GFPGAN.file]}))
+    too_small = (
+        f"{re.escape(manifest.INSWAPPER.file)} is 20 bytes; the manifest expects {manifest.INSWAPPER.size}"
+    )
+    with pytest.raises(ModelPullError, match=too_small):
         pull(server.url, tmp_path / "models", allow_http=True)
     assert not list((tmp_path / "models").rglob("*.onnx"))
 
@@ -173,7 +175,7 @@ def test_pinned_checksums_and_sizes_need_no_published_list(server: Server, tmp_p
 
 def test_a_file_without_any_checksum_is_refused_before_downloading(server: Server, tmp_path: Path) -> None:
     publish(_published(server), PAYLOADS, sums=None)
-    with pytest.raises(ModelPullError, match=r"No checksum for inswapper_128\.onnx"):
+    with pytest.raises(ModelPullError, match=f"No checksum for {re.escape(manifest.INSWAPPER.file)}"):
         pull(server.url, tmp_path / "models", files=ENTRIES, allow_http=True)
     assert not any(path.endswith(".onnx") for path in server.requests)
 
@@ -181,9 +183,9 @@ def test_a_file_without_any_checksum_is_refused_before_downloading(server: Serve
 def test_a_corrupt_file_leaves_the_model_directory_untouched(server: Server, tmp_path: Path) -> None:
     root = _published(server)
     publish(root, PAYLOADS, checksums(PAYLOADS))
-    (root / "gfpgan_1.4.onnx").write_bytes(b"tampered" + PAYLOADS["gfpgan_1.4.onnx"][8:])
+    manifest.GFPGAN.path(root).write_bytes(b"tampered" + PAYLOADS[manifest.GFPGAN.file][8:])
     model_dir = tmp_path / "models"
-    with pytest.raises(ModelPullError, match=r"gfpgan_1\.4\.onnx has sha256 .* refusing it"):
+    with pytest.raises(ModelPullError, match=rf"{re.escape(manifest.GFPGAN.file)} has sha256 .* refusing it"):
         pull(server.url, model_dir, files=ENTRIES, allow_http=True)
     # The two files that did verify were not installed either: all or nothing.
     assert [path for path in model_dir.rglob("*") if path.is_file()] == []
@@ -192,14 +194,14 @@ def test_a_corrupt_file_leaves_the_model_directory_untouched(server: Server, tmp
 
 def test_manifest_pin_and_published_list_must_agree(server: Server, tmp_path: Path) -> None:
     publish(_published(server), PAYLOADS, checksums(PAYLOADS))
-    entries = [Entry("inswapper_128.onnx", sha256="0" * 64)]
+    entries = [Entry(manifest.INSWAPPER.file, sha256="0" * 64)]
     with pytest.raises(ModelPullError, match="manifest pins"):
         pull(server.url, tmp_path / "models", files=entries, allow_http=True)
 
 
 def test_wrong_size_is_refused(server: Server, tmp_path: Path) -> None:
     publish(_published(server), PAYLOADS, checksums(PAYLOADS))
-    entries = [Entry("inswapper_128.onnx", size=123)]
+    entries = [Entry(manifest.INSWAPPER.file, size=123)]
     with pytest.raises(ModelPullError, match="manifest expects 123"):
         pull(server.url, tmp_path / "models", files=entries, allow_http=True)
 
@@ -226,26 +228,28 @@ def test_sizes_are_checked_when_the_server_announces_none(server: Server, tmp_pa
 
 
 def test_optional_files_may_be_absent_required_ones_may_not(server: Server, tmp_path: Path) -> None:
-    payloads = {"inswapper_128.onnx": PAYLOADS["inswapper_128.onnx"]}
-    sums = checksums({**payloads, "buffalo_l/det_10g.onnx": b"never published"})
+    payloads = {manifest.INSWAPPER.file: PAYLOADS[manifest.INSWAPPER.file]}
+    sums = checksums({**payloads, manifest.SCRFD_10G.file: b"never published"})
     publish(_published(server), payloads, sums)
-    entries = [Entry("inswapper_128.onnx"), Entry("buffalo_l/det_10g.onnx", required=False)]
+    entries = [Entry(manifest.INSWAPPER.file), Entry(manifest.SCRFD_10G.file, required=False)]
     assert pull(server.url, tmp_path / "a", files=entries, allow_http=True) == [
-        tmp_path / "a" / "inswapper_128.onnx"
+        tmp_path / "a" / manifest.INSWAPPER.file
     ]
-    with pytest.raises(ModelPullError, match=r"det_10g\.onnx does not exist"):
-        pull(server.url, tmp_path / "b", files=[Entry("buffalo_l/det_10g.onnx")], allow_http=True)
+    with pytest.raises(ModelPullError, match=f"{re.escape(manifest.SCRFD_10G.file)} does not exist"):
+        pull(server.url, tmp_path / "b", files=[Entry(manifest.SCRFD_10G.file)], allow_http=True)
 
 
 def test_intact_files_are_not_downloaded_again(server: Server, tmp_path: Path) -> None:
     publish(_published(server), PAYLOADS, checksums(PAYLOADS))
     model_dir = tmp_path / "models"
     pull(server.url, model_dir, files=ENTRIES, allow_http=True)
-    (model_dir / "gfpgan_1.4.onnx").write_bytes(b"damaged on disk")
+    manifest.GFPGAN.path(model_dir).write_bytes(b"damaged on disk")
     server.requests.clear()
     pull(server.url, model_dir, files=ENTRIES, allow_http=True)
-    assert sorted(path for path in server.requests if path.endswith(".onnx")) == ["/models/gfpgan_1.4.onnx"]
-    assert (model_dir / "gfpgan_1.4.onnx").read_bytes() == PAYLOADS["gfpgan_1.4.onnx"]
+    assert sorted(path for path in server.requests if path.endswith(".onnx")) == [
+        f"/models/{manifest.GFPGAN.file}"
+    ]
+    assert manifest.GFPGAN.path(model_dir).read_bytes() == PAYLOADS[manifest.GFPGAN.file]
 
 
 def test_server_errors_and_bad_checksum_lists_are_reported(server: Server, tmp_path: Path) -> None:
@@ -253,7 +257,7 @@ def test_server_errors_and_bad_checksum_lists_are_reported(server: Server, tmp_p
     (root / CHECKSUM_FILE).write_text(f"{sha(b'x')}  weights.forbidden\n")
     with pytest.raises(ModelPullError, match="HTTP 403"):
         pull(server.url, tmp_path / "models", files=[Entry("weights.forbidden")], allow_http=True)
-    (root / CHECKSUM_FILE).write_text("# published models\nnot-a-digest  inswapper_128.onnx\n")
+    (root / CHECKSUM_FILE).write_text(f"# published models\nnot-a-digest  {manifest.INSWAPPER.file}\n")
     with pytest.raises(ModelPullError, match="line 2"):
         pull(server.url, tmp_path / "models", files=ENTRIES, allow_http=True)
     with pytest.raises(ModelPullError, match="could not be reached"):
@@ -300,13 +304,13 @@ def test_pull_from_s3(model_bucket: str, tmp_path: Path) -> None:
     model_dir = tmp_path / "models"
     paths = pull(f"s3://{model_bucket}/release-1/", model_dir, files=ENTRIES)
     assert len(paths) == 3
-    assert (model_dir / "buffalo_l" / "w600k_r50.onnx").read_bytes() == PAYLOADS["buffalo_l/w600k_r50.onnx"]
+    assert manifest.ARCFACE.path(model_dir).read_bytes() == PAYLOADS[manifest.ARCFACE.file]
 
 
 def test_s3_refusals(model_bucket: str, tmp_path: Path) -> None:
-    tampered = {**PAYLOADS, "inswapper_128.onnx": b"not the weights"}
+    tampered = {**PAYLOADS, manifest.INSWAPPER.file: b"not the weights"}
     _upload(model_bucket, "bad", tampered, checksums(PAYLOADS))
-    with pytest.raises(ModelPullError, match=r"s3://.*/bad/inswapper_128\.onnx has sha256"):
+    with pytest.raises(ModelPullError, match=rf"s3://.*/bad/{re.escape(manifest.INSWAPPER.file)} has sha256"):
         pull(f"s3://{model_bucket}/bad", tmp_path / "models", files=ENTRIES)
     with pytest.raises(ModelPullError, match="does not exist"):
         pull(f"s3://{model_bucket}/empty", tmp_path / "models", files=[Entry("x.onnx", sha256=sha(b"x"))])
@@ -351,17 +355,18 @@ def test_optional_files_are_optional_when_s3_answers_403(
     model_bucket: str, s3_without_list_permission: None, tmp_path: Path
 ) -> None:
     # Only the required files published: the optional detector (det_10g) is left out, as in production.
-    payloads = {"inswapper_128.onnx": PAYLOADS["inswapper_128.onnx"]}
-    _upload(model_bucket, "release-2", payloads, checksums({**payloads, "buffalo_l/det_10g.onnx": b"x"}))
-    entries = [Entry("inswapper_128.onnx"), Entry("buffalo_l/det_10g.onnx", required=False)]
+    payloads = {manifest.INSWAPPER.file: PAYLOADS[manifest.INSWAPPER.file]}
+    _upload(model_bucket, "release-2", payloads, checksums({**payloads, manifest.SCRFD_10G.file: b"x"}))
+    entries = [Entry(manifest.INSWAPPER.file), Entry(manifest.SCRFD_10G.file, required=False)]
     model_dir = tmp_path / "models"
     assert pull(f"s3://{model_bucket}/release-2", model_dir, files=entries) == [
-        model_dir / "inswapper_128.onnx"
+        manifest.INSWAPPER.path(model_dir)
     ]
     with pytest.raises(
-        ModelPullError, match=r"det_10g\.onnx does not exist \(or this role may not read it\)"
+        ModelPullError,
+        match=rf"{re.escape(manifest.SCRFD_10G.file)} does not exist \(or this role may not read it\)",
     ):
-        pull(f"s3://{model_bucket}/release-2", tmp_path / "b", files=[Entry("buffalo_l/det_10g.onnx")])
+        pull(f"s3://{model_bucket}/release-2", tmp_path / "b", files=[Entry(manifest.SCRFD_10G.file)])
 
 
 def test_the_production_manifest_pulls_with_only_required_files_behind_a_403(

@@ -1,4 +1,4 @@
-"""The API's numpy SCRFD (engine_layer.precheck) finds the very faces the worker's insightface SCRFD finds."""
+"""The API's numpy SCRFD (detection.scrfd_numpy) finds the very faces the worker's insightface SCRFD finds."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage, Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.pipeline import letterbox
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.scrfd_numpy import FaceCounter
 from engine_layer.errors import ModelsMissing
-from engine_layer.precheck import FaceCounter, letterbox
 from tests.engine.helpers import CPU, encode
 
 
 @pytest.fixture(scope="session")
 def counter(model_dir: Path) -> FaceCounter:
-    return FaceCounter(model_dir / "scrfd.onnx")
+    return FaceCounter(manifest.SCRFD.path(model_dir))
 
 
 @pytest.fixture(scope="session")
 def detector(model_dir: Path) -> ScrfdDetector:
-    return ScrfdDetector(model_dir / "scrfd.onnx", CPU)
+    return ScrfdDetector(manifest.SCRFD.path(model_dir), CPU)
 
 
 def assert_same_faces(api: list[Face], worker: list[Face]) -> None:
@@ -101,4 +103,4 @@ def test_the_small_face_is_really_detected_before_the_rule(
 
 def test_missing_model(tmp_path: Path) -> None:
     with pytest.raises(ModelsMissing):
-        FaceCounter(tmp_path / "scrfd.onnx")
+        FaceCounter(manifest.SCRFD.path(tmp_path))

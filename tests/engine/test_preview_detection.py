@@ -10,22 +10,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image, decode_preview
-from engine_layer.detection import ScrfdDetector
-from engine_layer.precheck import DETECTION_FITS, PREVIEW_SIDE, FaceCounter, faces_from_detections, letterbox
+from engine_layer.detection.pipeline import faces_from_detections, letterbox
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
+from engine_layer.detection.scrfd_numpy import FaceCounter
+from engine_layer.detection.thresholds import DETECTION_FITS, PREVIEW_SIDE
 from tests.engine.helpers import CPU, encode
 from tests.engine.test_precheck import composite_with_background_face
 
 
 @pytest.fixture(scope="session")
 def detector(model_dir: Path) -> ScrfdDetector:
-    return ScrfdDetector(model_dir / "scrfd.onnx", CPU)
+    return ScrfdDetector(manifest.SCRFD.path(model_dir), CPU)
 
 
 @pytest.fixture(scope="session")
 def counter(model_dir: Path) -> FaceCounter:
-    return FaceCounter(model_dir / "scrfd.onnx")
+    return FaceCounter(manifest.SCRFD.path(model_dir))
 
 
 def on_full_decode(detector: ScrfdDetector, data: bytes) -> list[Face]:

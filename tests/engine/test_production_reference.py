@@ -25,6 +25,7 @@ from insightface.model_zoo import get_model
 from insightface.model_zoo.arcface_onnx import ArcFaceONNX
 from insightface.model_zoo.inswapper import INSwapper
 
+from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.production import InswapperSwapper
 from engine_layer.production.gfpgan import aligned_crop, from_network, to_network
@@ -126,7 +127,7 @@ def reference_gfpgan_output(output: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory: pytest.TempPathFactory) -> tuple[InswapperGraph, ArcfaceGraph]:
     root = tmp_path_factory.mktemp("reference_graphs")
-    return build_inswapper(root / "inswapper_128.onnx"), build_arcface(root / "w600k_r50.onnx")
+    return build_inswapper(manifest.INSWAPPER.path(root)), build_arcface(manifest.ARCFACE.path(root))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,7 @@ def scene() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def faces(model_dir: Path, scene: np.ndarray) -> list[Face]:
-    found = scrfd_faces(model_dir / "scrfd.onnx", scene)
+    found = scrfd_faces(manifest.SCRFD.path(model_dir), scene)
     assert len(found) == 6
     return found
 

@@ -17,10 +17,10 @@ from insightface.model_zoo.inswapper import INSwapper
 from insightface.utils import face_align
 from PIL import Image
 
-from engine_layer import providers
+from engine_layer import manifest, providers
 from engine_layer.datatypes import Face
 from engine_layer.decode import decode_image
-from engine_layer.detection import ScrfdDetector
+from engine_layer.detection.scrfd_insightface import ScrfdDetector
 from engine_layer.engine import Engine
 from engine_layer.errors import EngineError, ModelsMissing
 from engine_layer.manifest import Tier
@@ -51,10 +51,10 @@ T1 = insightface_photo_path("t1.jpg")
 def graphs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("production_graphs")
     return {
-        "inswapper": build_inswapper(root / "inswapper_128.onnx"),
-        "arcface": build_arcface(root / "buffalo_l" / "w600k_r50.onnx"),
-        "arcface_blind": build_arcface(root / "blind" / "w600k_r50.onnx", scale=0.0),
-        "gfpgan_identity": build_gfpgan_identity(root / "gfpgan_1.4.onnx"),
+        "inswapper": build_inswapper(manifest.INSWAPPER.path(root)),
+        "arcface": build_arcface(manifest.ARCFACE.path(root)),
+        "arcface_blind": build_arcface(manifest.ARCFACE.path(root / "blind"), scale=0.0),
+        "gfpgan_identity": build_gfpgan_identity(manifest.GFPGAN.path(root)),
         "gfpgan_red": build_gfpgan_red_only(root / "gfpgan_red.onnx"),
         "gfpgan_256": build_gfpgan_identity(root / "gfpgan_256.onnx", size=256),
     }
@@ -70,7 +70,7 @@ def scene() -> np.ndarray:
 @pytest.fixture(scope="module")
 def faces(model_dir: Path, scene: np.ndarray) -> list[Face]:
     """t1.jpg's six faces, left to right, straight from SCRFD (independent of the engine's own detector)."""
-    found = scrfd_faces(model_dir / "scrfd.onnx", scene)
+    found = scrfd_faces(manifest.SCRFD.path(model_dir), scene)
     assert len(found) == 6
     return found
 
@@ -422,7 +422,7 @@ def production_engine(model_dir: Path, swapper: InswapperSwapper, graphs: dict[s
     # Engine.load would (rightly) refuse the stand-in graphs: their sizes and hashes are not the
     # manifest's. The engine is assembled from the same parts Engine.load builds for the production tier.
     restorer = GfpganRestorer(Path(str(graphs["gfpgan_identity"])), CPU, strength=1.0)
-    return Engine(Tier.PRODUCTION, ScrfdDetector(model_dir / "scrfd.onnx", CPU), swapper, restorer)
+    return Engine(Tier.PRODUCTION, ScrfdDetector(manifest.SCRFD.path(model_dir), CPU), swapper, restorer)
 
 
 def test_engine_basicswap_on_the_production_parts(

@@ -30,7 +30,7 @@ def test_defaults_are_the_local_stacks_names(monkeypatch: pytest.MonkeyPatch) ->
 def test_face_resolution_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
-    from engine_layer.faces import DEFAULT_FACE_RESOLUTION
+    from engine_layer.detection.thresholds import DEFAULT_FACE_RESOLUTION
 
     monkeypatch.delenv("FACESWAP_FACE_RESOLUTION", raising=False)
     assert Settings().face_resolution == DEFAULT_FACE_RESOLUTION

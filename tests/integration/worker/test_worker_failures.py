@@ -14,6 +14,7 @@ from core.logic.dlq import drain
 from core.models.errors import ErrorCode
 from core.models.task import TaskStatus
 from core.settings import Settings
+from engine_layer import manifest
 from engine_layer.errors import FaceCountMismatch, ModelsMissing
 from engine_layer.operations import Operation
 from tests import face_photos
@@ -75,7 +76,7 @@ def test_unexpected_error_is_retried_then_dead_lettered_as_server_error(
 def test_engine_server_error_is_retried_not_blamed_on_the_input(
     submit: Submit, tasks: TaskTable, make_worker: Callable[..., Worker]
 ) -> None:
-    worker = make_worker(RaisingEngine(ModelsMissing("inswapper_128.onnx is missing")))
+    worker = make_worker(RaisingEngine(ModelsMissing(f"{manifest.INSWAPPER.file} is missing")))
     task = submit(Operation.BASICSWAP, BASIC_INPUTS)
 
     assert worker.poll_once(wait_seconds=1) == 1

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from core.models.errors import ApiError
+from engine_layer import manifest
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.url_fetch import UrlFetcher
 from tests import face_photos
@@ -23,7 +24,7 @@ TWO = face_photos.two_faces((0, 2))
 
 @pytest.fixture(scope="module")
 def detector() -> Path:
-    return offline_model_dir() / "scrfd.onnx"
+    return manifest.SCRFD.path(offline_model_dir())
 
 
 def test_bytes_pass_through_and_data_uris_decode() -> None:
@@ -110,7 +111,7 @@ def test_a_truncated_jpeg_with_a_whole_header_is_refused_when_decoded(detector: 
 
 def test_a_missing_detector_is_a_server_error_not_the_clients_fault(tmp_path: Path) -> None:
     with pytest.raises(ApiError) as raised:
-        check_faces(ONE, "srcimage", "srcimage", 1, tmp_path / "scrfd.onnx")
+        check_faces(ONE, "srcimage", "srcimage", 1, manifest.SCRFD.path(tmp_path))
     assert (raised.value.status, raised.value.body.code) == (500, "server_error")
 
 

@@ -1,4 +1,4 @@
-"""Opening the production ONNX files through insightface's model_zoo, refusing files of the wrong kind."""
+"""Opening ONNX files through insightface's model_zoo (detector, swapper, ArcFace), refusing wrong kinds."""
 
 from __future__ import annotations
 

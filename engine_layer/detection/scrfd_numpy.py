@@ -1,98 +1,29 @@
-"""Counting faces in the API Lambda: the engine's SCRFD run with numpy + onnxruntime only.
+"""Counting faces in the API Lambda: SCRFD run with numpy + onnxruntime only.
 
 The Lambda cannot carry OpenCV or insightface, so this module decodes SCRFD's outputs itself (anchor
 centres, distance-to-box and distance-to-keypoint decoding, NMS) the way insightface's model_zoo SCRFD
-does. It shares `letterbox` with engine_layer.detection and the threshold/ordering with engine_layer.faces,
-so the API and the worker see the same faces in the same photo.
+does. The pipeline and thresholds are the worker's (engine_layer.detection.pipeline, .thresholds), so
+the API and the worker see the same faces in the same photo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
-from PIL import Image
+from numpy.typing import NDArray
 
 from engine_layer.datatypes import DecodedImage, Face
-from engine_layer.decode import decode_preview, reduce_for_detection
+from engine_layer.detection.pipeline import detect_faces, detect_in_upload
+from engine_layer.detection.thresholds import DETECTION_THRESHOLD, DETECTOR_INPUT_SIZE, NMS_THRESHOLD
 from engine_layer.errors import ModelsMissing
-from engine_layer.faces import DETECTION_THRESHOLD, DETECTOR_INPUT_SIZE, NMS_THRESHOLD, order_faces
 
 _STRIDES = (8, 16, 32)
 _ANCHORS_PER_CELL = 2
 _MEAN = 127.5
 _STD = 128.0
-
-
-# Passes over one image: the photo fitted to the whole input, then (only when that finds nobody) fitted
-# to half of it, because SCRFD misses a face that fills its whole input (a tight crop, a close selfie).
-DETECTION_FITS: tuple[int, ...] = (DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE // 2)
-# Detection reads a copy reduced to about twice the detector's input: letterbox then still averages
-# several pixels into each of the detector's, so small faces look as they do on the full photo.
-PREVIEW_SIDE = 2 * DETECTOR_INPUT_SIZE
-
-CanvasDetector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-def detect_faces(pixels: np.ndarray, detect_canvas: CanvasDetector, factor: int = 1) -> list[Face]:
-    """Contract-ordered faces of a BGR image, found by `detect_canvas` on 640x640 copies.
-
-    `pixels` may be a reduced copy of the photo (`factor` photo pixels per pixel, see decode_preview):
-    faces come back in the photo's coordinates either way. A large full-size array is box-reduced first,
-    as a PNG's preview is. API (numpy SCRFD) and worker (insightface SCRFD) both come through here, so
-    they see the same copies.
-    """
-    if factor == 1:
-        pixels, factor = reduce_for_detection(pixels, PREVIEW_SIDE)
-    for fit in DETECTION_FITS:
-        canvas, scale = letterbox(pixels, fit)
-        boxes, kps = detect_canvas(canvas)
-        if boxes.shape[0]:
-            return faces_from_detections(boxes, kps, scale / factor)
-    return []
-
-
-def detect_in_upload(data: bytes, field: str, detect_canvas: CanvasDetector) -> list[Face]:
-    """Faces of an upload found on its preview (a JPEG decoded at reduced scale): no full decode."""
-    preview = decode_preview(data, field, PREVIEW_SIDE)
-    return detect_faces(preview.pixels, detect_canvas, preview.factor)
-
-
-def letterbox(pixels: np.ndarray, fit: int = DETECTOR_INPUT_SIZE) -> tuple[np.ndarray, float]:
-    """`pixels` scaled to fit a fit x fit square at the top left of the detector's zero-padded canvas.
-
-    Returns (canvas, scale). Pillow's resampling is antialiased, so a large photo is reduced without
-    aliasing; detection runs on this small copy and boxes are divided by `scale` to land back on the
-    full-resolution image.
-    """
-    size = DETECTOR_INPUT_SIZE
-    height, width = pixels.shape[:2]
-    scale = fit / max(height, width)
-    new_width = min(fit, max(1, round(width * scale)))
-    new_height = min(fit, max(1, round(height * scale)))
-    if (new_width, new_height) == (width, height):
-        resized = pixels
-    else:
-        image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")  # channel order does not matter here
-        resized = np.asarray(image.resize((new_width, new_height), Image.Resampling.BILINEAR))
-    canvas = np.zeros((size, size, 3), dtype=np.uint8)
-    canvas[:new_height, :new_width] = resized
-    return canvas, scale
-
-
-def faces_from_detections(boxes: np.ndarray, kps: np.ndarray, scale: float) -> list[Face]:
-    """Canvas detections ((n,5) box+score, (n,5,2) kps) back on the original image, contract-ordered."""
-    faces = [
-        Face(
-            bbox=(boxes[i, :4] / scale).astype(np.float32),
-            score=float(boxes[i, 4]),
-            kps=(kps[i] / scale).astype(np.float32),
-        )
-        for i in range(boxes.shape[0])
-    ]
-    return order_faces(faces)
 
 
 class FaceCounter:
@@ -120,7 +51,7 @@ class FaceCounter:
         """Foreground faces of uploaded bytes, read from a reduced decode (the API's pre-check)."""
         return detect_in_upload(data, field, self.detect_canvas)
 
-    def detect_canvas(self, canvas_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def detect_canvas(self, canvas_bgr: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """SCRFD on one 640x640 BGR canvas: (n,5) boxes with score, (n,5,2) keypoints, after NMS."""
         rgb = canvas_bgr[..., ::-1].astype(np.float32)
         blob = ((rgb - _MEAN) * np.float32(1.0 / _STD)).transpose(2, 0, 1)[None]
@@ -150,14 +81,14 @@ class FaceCounter:
         return boxes[keep_nms], kps[keep_nms]
 
 
-def _anchor_centres(size: int, stride: int) -> np.ndarray:
+def _anchor_centres(size: int, stride: int) -> NDArray[np.float32]:
     cells = size // stride
     ys, xs = np.mgrid[:cells, :cells]
     centres = (np.stack([xs, ys], axis=-1).reshape(-1, 2) * stride).astype(np.float32)
     return np.repeat(centres, _ANCHORS_PER_CELL, axis=0)
 
 
-def _nms(boxes: np.ndarray, threshold: float) -> list[int]:
+def _nms(boxes: NDArray[np.float32], threshold: float) -> list[int]:
     """Greedy NMS over score-sorted boxes, the +1 pixel area convention of insightface's SCRFD."""
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     areas = (x2 - x1 + 1) * (y2 - y1 + 1)
