@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     tasks_table: str = Field("faceswap-local-tasks-table", alias="TASKS_TABLE")
     api_keys_table: str = Field("faceswap-local-api-keys-table", alias="API_KEYS_TABLE")
     rate_limits_table: str = Field("faceswap-local-rate-limits-table", alias="RATE_LIMITS_TABLE")
+    idempotency_table: str = Field("faceswap-local-idempotency-table", alias="IDEMPOTENCY_TABLE")
     task_queue_url: str = Field("", alias="TASK_QUEUE_URL")
     task_dlq_url: str = Field("", alias="TASK_DLQ_URL")
 

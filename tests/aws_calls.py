@@ -69,6 +69,15 @@ def _principal() -> tuple[str, str] | None:
     return None
 
 
+def _presigned_post_key() -> str:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "generate_presigned_post" and "Key" in frame.f_locals:
+            return str(frame.f_locals["Key"])
+        frame = frame.f_back
+    raise AssertionError("a presigned POST outside generate_presigned_post")
+
+
 def iam_action(service: str, operation: str) -> str:
     if service == "s3":
         operation = _S3_ACTIONS.get(operation, operation)
@@ -108,10 +117,16 @@ class Recorder:
             return
         principal, where = found
         service = model.service_model.signing_name
+        action, resources = iam_action(service, model.name), resource_arns(service, params)
+        if service == "s3" and model.name == "CreateBucket" and context.get("is_presign_request"):
+            # A presigned POST (botocore builds its URL from CreateBucket's model): the form uploads with
+            # the signer's s3:PutObject on the form's key, which only generate_presigned_post's frame knows.
+            action = "s3:PutObject"
+            resources = resource_arns(service, {**params, "Key": _presigned_post_key()})
         call = AwsCall(
             principal=principal,
-            action=iam_action(service, model.name),
-            resources=resource_arns(service, params),
+            action=action,
+            resources=resources,
             stage=os.environ.get("STAGE", "local"),
             where=where,
         )

@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     FACE_INDEX_OUT_OF_RANGE = "face_index_out_of_range"
     INVALID_IMAGE_FORMAT = "invalid_image_format"
     SERVER_ERROR = "server_error"
+    # Idempotency-Key (README: API): the key was used with another request, or its first request is running.
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     # Only ever a failed task's code (never an HTTP answer): no worker took the task within
     # TASK_MAX_QUEUED_SECONDS, so the sweeper ended it rather than let its client poll for ever.
     QUEUE_TIMEOUT = "queue_timeout"
@@ -42,6 +45,8 @@ HTTP_STATUS: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.FACE_INDEX_OUT_OF_RANGE: HTTPStatus.BAD_REQUEST,
     ErrorCode.INVALID_IMAGE_FORMAT: HTTPStatus.BAD_REQUEST,
     ErrorCode.SERVER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: HTTPStatus.CONFLICT,
+    ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS: HTTPStatus.CONFLICT,
     ErrorCode.QUEUE_TIMEOUT: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

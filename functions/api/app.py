@@ -11,26 +11,35 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
 from core.models.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
+from core.models.http_bodies import HealthBody, SubmissionAccepted
 from core.observability import logger
 from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
 from engine_layer.operations import Operation
-from functions.api import health, status, submission
+from functions.api import health, openapi, status, submission, uploads
 from functions.api.auth import current_key
-from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES
+from functions.api.idempotency import REPLAYED_HEADER
+from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, UNCOUNTED_MIDDLEWARES
 from functions.api.rate_limiting import rate_limit_headers
 from functions.api.request_body import event_body_bytes, parse_inputs
 
 metrics = Metrics(namespace="FaceSwap", service="faceswap-api")
 
-_EXPOSED = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+_EXPOSED = [
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    REPLAYED_HEADER,
+    "Preference-Applied",
+]
 
 
 def cors_config(settings: Settings) -> CORSConfig:
     """CORS for the function's own answers: the stage's CorsAllowOrigin, as the gateway responses."""
     return CORSConfig(
         allow_origin=settings.cors_allow_origin,
-        allow_headers=["X-Api-Key", "Content-Type"],
+        allow_headers=["X-Api-Key", "Content-Type", "Idempotency-Key", "Prefer"],
         expose_headers=_EXPOSED,
     )
 
@@ -57,19 +66,15 @@ def _swap(operation: Operation) -> Response[Any]:
         event.headers.get("content-type"), event_body_bytes(event.body, bool(event.is_base64_encoded))
     )
     settings = get_settings()
-    checked = submission.check(operation, raw, settings)
-    task = submission.submit(checked, current_key(app).key_id, settings)
+    key_id = current_key(app).key_id
+    checked = submission.check(operation, raw, settings, key_id=key_id)
+    task = submission.submit(checked, key_id, settings)
     metrics.add_metric(name="TaskSubmitted", unit=MetricUnit.Count, value=1)
     logger.info("task queued", operation=operation.value)
-    return _json(
-        HTTPStatus.CREATED,
-        {
-            "success": True,
-            "task_id": task.task_id,
-            "status": task.status.value,
-            "status_url": f"/api/task-status/{task.task_id}",
-        },
+    accepted = SubmissionAccepted(
+        task_id=task.task_id, status=task.status, status_url=f"/api/task-status/{task.task_id}"
     )
+    return _json(HTTPStatus.CREATED, accepted.model_dump(mode="json"))
 
 
 @app.post("/api/faceswap/basicswap", middlewares=SWAP_MIDDLEWARES)
@@ -102,7 +107,20 @@ def health_check() -> Response[Any]:
     if not health.ready(get_settings()):
         body = ErrorBody(code=ErrorCode.SERVER_ERROR, message="The service cannot take work right now.")
         return _json(HTTPStatus.SERVICE_UNAVAILABLE, body.envelope(), {"Retry-After": "30"})
-    return _json(HTTPStatus.OK, {"success": True, "status": "ok"})
+    return _json(HTTPStatus.OK, HealthBody().model_dump(mode="json"))
+
+
+@app.post("/api/uploads", middlewares=UNCOUNTED_MIDDLEWARES)
+def create_upload() -> Response[Any]:
+    event = app.current_event
+    body = event_body_bytes(event.body, bool(event.is_base64_encoded))
+    created = uploads.create_upload(body, current_key(app).key_id, get_settings())
+    return _json(HTTPStatus.CREATED, created.model_dump(mode="json"))
+
+
+@app.get("/api/openapi.json")
+def openapi_document() -> Response[Any]:
+    return _json(HTTPStatus.OK, openapi.document())
 
 
 # ---- errors: every answer that is not a success goes through here --------------------------------

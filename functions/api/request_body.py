@@ -31,11 +31,21 @@ JSON_NAME = {
 }
 
 
+# `<field>_upload_id`: an image uploaded beforehand (POST /api/uploads) instead of sent in the body.
+UPLOAD_ID_SUFFIX = "_upload_id"
+
+
+@dataclass(frozen=True)
+class UploadRef:
+    upload_id: str
+
+
 @dataclass
 class RawInputs:
     """What a client sent, before any image is fetched or checked."""
 
-    images: dict[str, bytes | str] = field(default_factory=dict)  # contract field -> bytes or a reference
+    # contract field -> bytes, a reference (URL, data URI) or an upload id
+    images: dict[str, bytes | str | UploadRef] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # enhance, swap_index
     names: dict[str, str] = field(default_factory=dict)  # contract field -> the name the client used
 
@@ -51,6 +61,10 @@ class JsonSwapBody(BaseModel):
     target_image: str | None = None
     target_image1: str | None = None
     target_image2: str | None = None
+    source_image_upload_id: str | None = None
+    target_image_upload_id: str | None = None
+    target_image1_upload_id: str | None = None
+    target_image2_upload_id: str | None = None
     enhance: bool | str | None = None
     swap_index: str | list[int] | None = None
 
@@ -105,7 +119,10 @@ def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         if name in JSON_NAME:
-            inputs.images.setdefault(name, data)
+            _add_image(inputs, name, name, data)
+        elif name.endswith(UPLOAD_ID_SUFFIX) and name.removesuffix(UPLOAD_ID_SUFFIX) in JSON_NAME:
+            upload_id = UploadRef(data.decode("utf-8", "replace").strip())
+            _add_image(inputs, name.removesuffix(UPLOAD_ID_SUFFIX), name, upload_id)
         elif name in {"enhance", "swap_index"}:
             inputs.params.setdefault(name, data.decode("utf-8", "replace"))
     return inputs
@@ -136,8 +153,23 @@ def _json_inputs(parsed: JsonSwapBody) -> RawInputs:
         inputs.names[contract_field] = json_name
         if value is not None:
             inputs.images[contract_field] = value
+        upload_id = getattr(parsed, json_name + UPLOAD_ID_SUFFIX)
+        if upload_id is not None:
+            _add_image(inputs, contract_field, json_name + UPLOAD_ID_SUFFIX, UploadRef(upload_id))
     for name in ("enhance", "swap_index"):
         value = getattr(parsed, name)
         if value is not None:
             inputs.params[name] = value
     return inputs
+
+
+def _add_image(inputs: RawInputs, contract_field: str, name: str, value: bytes | str | UploadRef) -> None:
+    """The first part of a name wins (as before); an image sent both inline and by upload id is refused."""
+    present = inputs.images.get(contract_field)
+    if present is None:
+        inputs.images[contract_field] = value
+        inputs.names[contract_field] = name
+    elif isinstance(present, UploadRef) != isinstance(value, UploadRef):
+        raise invalid_parameter(
+            name, f"Send {contract_field} or {contract_field}{UPLOAD_ID_SUFFIX}, not both."
+        )

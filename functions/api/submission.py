@@ -19,7 +19,8 @@ from engine_layer import manifest
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.images import check_faces, check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
-from functions.api.request_body import RawInputs
+from functions.api.request_body import RawInputs, UploadRef
+from functions.api.uploads import read_upload
 from functions.api.url_fetch import UrlFetcher
 
 
@@ -32,7 +33,11 @@ class CheckedSubmission:
 
 
 def check(
-    operation: Operation, raw: RawInputs, settings: Settings, fetcher: UrlFetcher | None = None
+    operation: Operation,
+    raw: RawInputs,
+    settings: Settings,
+    fetcher: UrlFetcher | None = None,
+    key_id: str | None = None,
 ) -> CheckedSubmission:
     enhance = parse_enhance(raw.params.get("enhance"))
     swap_index = parse_swap_index(raw.params.get("swap_index")) if operation is Operation.FACESWAP2 else None
@@ -46,7 +51,11 @@ def check(
     )
     images: dict[str, tuple[bytes, str]] = {}
     for field in required:
-        data = resolve(raw.images[field], raw.name_of(field), fetcher)
+        value = raw.images[field]
+        if isinstance(value, UploadRef):  # an upload is the calling key's only: no key, no upload
+            data = read_upload(value.upload_id, raw.name_of(field), key_id or "", settings)
+        else:
+            data = resolve(value, raw.name_of(field), fetcher)
         images[field] = (data, check_format(data, field, raw.name_of(field)).content_type)
     # Faces last: the costliest check runs only on inputs that passed every other one.
     model_path = manifest.SCRFD.path(settings.model_dir)

@@ -1,0 +1,84 @@
+"""Bodies of the API's answers and JSON requests that have no model elsewhere.
+
+Each is what the code builds its answer from and what the OpenAPI document (functions/api/openapi.py)
+derives its schema from, so the two cannot drift. Models marked "schema only" describe parts another
+branch adds (webhooks, INTERFACES.md issue 12): the document lists them; this branch does not serve them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.models.errors import ErrorBody
+from core.models.task import TaskStatus
+
+# Formats a direct upload may declare (the same the API accepts as images).
+UploadContentType = Literal["image/jpeg", "image/png", "image/webp"]
+
+
+class SubmissionAccepted(BaseModel):
+    """201 answer to a submission."""
+
+    success: Literal[True] = True
+    task_id: str
+    status: TaskStatus
+    status_url: str
+
+
+class HealthBody(BaseModel):
+    success: Literal[True] = True
+    status: Literal["ok"] = "ok"
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer."""
+
+    success: Literal[False] = False
+    error: ErrorBody
+
+
+class UploadRequest(BaseModel):
+    """POST /api/uploads body."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    content_type: UploadContentType
+    content_length: int = Field(ge=1, description="Size in bytes of the file to upload (at most max_bytes).")
+
+
+class UploadCreated(BaseModel):
+    """201 answer to POST /api/uploads: POST `fields` plus a `file` part to `url` (multipart/form-data)."""
+
+    success: Literal[True] = True
+    upload_id: str = Field(pattern=r"^upl_[0-9a-f]{32}$")
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+    max_bytes: int
+
+
+# ---- schema only: added by the webhooks branch (INTERFACES.md, issue 12) ------------------------------
+
+
+class WebhookAttempt(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+
+
+class WebhookState(BaseModel):
+    """Task status `webhook` (present only when the submission named a webhook_url)."""
+
+    url: str
+    delivered: bool
+    attempts: list[WebhookAttempt]
+
+
+class WebhookSecretCreated(BaseModel):
+    """201 answer to POST /api/webhooks/secret: the key's new signing secret, shown once."""
+
+    success: Literal[True] = True
+    webhook_secret: str = Field(pattern=r"^whsec_[A-Za-z0-9+/=]+$")
