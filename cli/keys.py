@@ -122,13 +122,15 @@ def _run_create(args: argparse.Namespace) -> int:
         _key_table(), plan=args.plan, name=args.name, hourly_limit=args.hourly, daily_limit=args.daily
     )
     if args.json:
-        print(json.dumps({"api_key": api_key, **_key_view(record)}))
+        print(json.dumps({"api_key": api_key, "webhook_secret": record.webhook_secret, **_key_view(record)}))
         return 0
     limits = record.limits
     print(f"API key   {api_key}")
     print(f"key id    {record.key_id}")
     print(f"plan      {record.plan.value} ({limits.per_hour}/hour, {limits.per_day}/day)")
+    print(f"webhook signing secret  {record.webhook_secret}")
     print("Store the key now: it is not shown again (only its SHA-256 hash is kept).")
+    print("The webhook secret is not shown again either (POST /api/webhooks/secret makes a new one).")
     return 0
 
 
@@ -187,7 +189,7 @@ def _run_usage(args: argparse.Namespace) -> int:
 def _key_view(record: ApiKeyRecord) -> dict[str, Any]:
     limits = record.limits
     view = record.model_dump(
-        mode="json", exclude={"key_hash", "hourly_limit", "daily_limit"}, exclude_none=True
+        mode="json", exclude={"key_hash", "hourly_limit", "daily_limit", "webhook_secret"}, exclude_none=True
     )
     return {**view, "limits": {"hour": limits.per_hour, "day": limits.per_day}}
 

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     idempotency_table: str = Field("faceswap-local-idempotency-table", alias="IDEMPOTENCY_TABLE")
     task_queue_url: str = Field("", alias="TASK_QUEUE_URL")
     task_dlq_url: str = Field("", alias="TASK_DLQ_URL")
+    webhook_queue_url: str = Field("", alias="WEBHOOK_QUEUE_URL")
 
     # Engine
     model_dir: Path = Field(Path(".models"), alias="FACESWAP_MODEL_DIR")
@@ -76,10 +77,22 @@ class Settings(BaseSettings):
     # How often the local stack's sweeper loop runs (the template schedules the function every minute).
     sweeper_interval_seconds: float = Field(60.0, alias="SWEEPER_INTERVAL_SECONDS", gt=0)
 
+    # Webhooks (core/logic/webhooks.py). Delays before each retry: Standard Webhooks' schedule, 8 attempts.
+    webhook_retry_delays_seconds: str = Field(
+        "5,300,1800,7200,18000,36000,36000", alias="WEBHOOK_RETRY_DELAYS_SECONDS", pattern=r"^\d+(,\d+)*$"
+    )
+    webhook_timeout_seconds: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+    # http://, any port and loopback receivers; only the local stack sets it (stages: https on 443, public).
+    webhook_allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")
+
     # Keys
     # How long a warm function may keep using a key record it looked up: the bound on how late a
     # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
     key_cache_ttl_seconds: float = Field(1.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=1)
+
+    @property
+    def webhook_retry_delays(self) -> list[int]:
+        return [int(d) for d in self.webhook_retry_delays_seconds.split(",")]
 
     @model_validator(mode="after")
     def _lease_inside_visibility(self) -> Settings:

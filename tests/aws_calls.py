@@ -30,6 +30,9 @@ PROCESSES = (
     ("functions.api.", "ApiFunction"),
     ("functions.dlq.", "DlqFunction"),
     ("core.logic.dlq", "DlqFunction"),  # the DLQ function's rules (the local stack runs them in a loop)
+    ("functions.webhooks.", "WebhookFunction"),
+    ("functions.sweeper.", "SweeperFunction"),
+    ("core.logic.sweeper", "SweeperFunction"),  # the sweeper's rules (the local stack runs them in a loop)
     ("worker.", "WorkerTaskDefinition"),
     ("cli.model_pull", "WorkerTaskDefinition"),  # infra/worker/entrypoint.sh runs the pull
 )

@@ -20,7 +20,9 @@ from typing import Self
 from core.adapters.s3 import MediaStore
 from core.adapters.sqs import TaskMessage, TaskQueue
 from core.adapters.task_table import TaskTable
+from core.adapters.webhook_queue import WebhookQueue
 from core.logic.fault_injection import fault_point
+from core.logic.webhook_announce import schedule_first
 from core.models.errors import ErrorCode, error_from_engine
 from core.models.task import Task, TaskStatus, result_key
 from core.observability import logger, task_context
@@ -64,6 +66,7 @@ class Worker:
         media: MediaStore,
         config: WorkerConfig,
         worker_id: str | None = None,
+        webhooks: WebhookQueue | None = None,
     ) -> None:
         self.engine = engine
         self.queue = queue
@@ -72,6 +75,8 @@ class Worker:
         self.config = config
         self.worker_id = worker_id or new_worker_id()
         self.stop = threading.Event()
+        # Where a finished task's webhook is announced (None: this worker sends none).
+        self.webhooks = webhooks
 
     @classmethod
     def from_settings(
@@ -94,6 +99,7 @@ class Worker:
             tasks=TaskTable(settings.tasks_table),
             media=MediaStore(settings.media_bucket),
             config=config or WorkerConfig.from_settings(settings),
+            webhooks=WebhookQueue(settings.webhook_queue_url) if settings.webhook_queue_url else None,
         )
 
     # --- the loop -------------------------------------------------------------------------------
@@ -223,6 +229,7 @@ class Worker:
             # Another worker re-took the task after our lease lapsed; it owns the message now.
             logger.warning("task moved under us; leaving it to its new holder", task_id=task.task_id)
             return Outcome.LEASE_LOST
+        self._announce(task)
         self.queue.delete(message.receipt_handle)
         return Outcome.COMPLETED
 
@@ -238,8 +245,14 @@ class Worker:
             # still moves it if that worker dies too, so keep it (hidden until that lease could lapse).
             return self._not_claimed(message, lease_lost=True)
         logger.info("task failed on its input", task_id=task.task_id, code=body.code.value)
+        self._announce(task)
         self.queue.delete(message.receipt_handle)
         return Outcome.FAILED
+
+    def _announce(self, task: Task) -> None:
+        """The final status is written: its webhook (if any) may go out now."""
+        if self.webhooks is not None:
+            schedule_first(task, self.webhooks)
 
     def _not_claimed(self, message: TaskMessage, *, lease_lost: bool = False) -> Outcome:
         task = self.tasks.get(message.task_id)
@@ -248,6 +261,10 @@ class Worker:
             self.queue.delete(message.receipt_handle)
             return Outcome.MALFORMED
         if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
+            if task.webhook is not None and not task.webhook.attempts:
+                # The worker that finished it may have died before announcing its webhook: announce
+                # again (attempt 1 is made once; receivers drop repeats by webhook-id).
+                self._announce(task)
             self.queue.delete(message.receipt_handle)
             return Outcome.DUPLICATE
         # Processing under another worker's live lease: hide the message until that lease could have

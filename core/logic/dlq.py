@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from core.adapters.sqs import TaskMessage, TaskQueue
 from core.adapters.task_table import TaskTable
+from core.adapters.webhook_queue import WebhookQueue
+from core.logic.webhook_announce import schedule_first_of
 from core.models.errors import ErrorBody, ErrorCode
 from core.models.task import TaskStatus
 from core.observability import logger, task_context
@@ -38,12 +40,16 @@ class LeaseStillLive(Exception):
         self.seconds = seconds
 
 
-def fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
+def fail_dead_letter(
+    tasks: TaskTable, message: TaskMessage, webhooks: WebhookQueue | None = None
+) -> DeadLetterOutcome:
     with task_context(message.task_id):
-        return _fail_dead_letter(tasks, message)
+        return _fail_dead_letter(tasks, message, webhooks)
 
 
-def _fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutcome:
+def _fail_dead_letter(
+    tasks: TaskTable, message: TaskMessage, webhooks: WebhookQueue | None
+) -> DeadLetterOutcome:
     if not message.task_id:
         logger.warning("dead letter without a task id")
         return DeadLetterOutcome.MALFORMED
@@ -53,6 +59,8 @@ def _fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutco
             task_id=message.task_id,
             receive_count=message.receive_count,
         )
+        if webhooks is not None:
+            schedule_first_of(message.task_id, tasks, webhooks)
         return DeadLetterOutcome.FAILED
     task = tasks.get(message.task_id)
     if task is not None and task.status is TaskStatus.PROCESSING:
@@ -62,14 +70,16 @@ def _fail_dead_letter(tasks: TaskTable, message: TaskMessage) -> DeadLetterOutco
     return DeadLetterOutcome.ALREADY_FINISHED
 
 
-def drain(dlq: TaskQueue, tasks: TaskTable, *, wait_seconds: int) -> int:
+def drain(
+    dlq: TaskQueue, tasks: TaskTable, *, wait_seconds: int, webhooks: WebhookQueue | None = None
+) -> int:
     """Receive dead letters once (long poll), fail their tasks, delete them. Returns messages handled.
 
     A message whose task write fails is left on the DLQ for the next pass."""
     handled = 0
     for message in dlq.receive(wait_seconds=wait_seconds, max_messages=10):
         try:
-            fail_dead_letter(tasks, message)
+            fail_dead_letter(tasks, message, webhooks)
         except LeaseStillLive as live:
             dlq.hide(message.receipt_handle, live.seconds)
             continue
@@ -81,11 +91,18 @@ def drain(dlq: TaskQueue, tasks: TaskTable, *, wait_seconds: int) -> int:
     return handled
 
 
-def drain_forever(dlq: TaskQueue, tasks: TaskTable, stop: threading.Event, *, wait_seconds: int = 1) -> None:
+def drain_forever(
+    dlq: TaskQueue,
+    tasks: TaskTable,
+    stop: threading.Event,
+    *,
+    wait_seconds: int = 1,
+    webhooks: WebhookQueue | None = None,
+) -> None:
     """The local stack's stand-in for the DLQ Lambda's event source mapping."""
     while not stop.is_set():
         try:
-            drain(dlq, tasks, wait_seconds=wait_seconds)
+            drain(dlq, tasks, wait_seconds=wait_seconds, webhooks=webhooks)
         except Exception:
             logger.exception("dead-letter poll failed")
             stop.wait(1.0)

@@ -8,6 +8,7 @@ from core.logic.key_cache import KeyCache
 from core.logic.rate_limit import RateLimiter, Usage
 from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key
 from core.models.plan import Plan
+from core.models.webhook import new_webhook_secret
 from core.settings import get_settings
 
 # Longer than any key we issue (fsk_ + 43 characters); anything longer is refused without a lookup.
@@ -39,7 +40,12 @@ def create_key(
     need both limits; other plans take none (ApiKeyRecord checks, before anything is stored)."""
     plaintext = api_key or generate_key()
     record = ApiKeyRecord(
-        key_hash=hash_key(plaintext), name=name, plan=plan, hourly_limit=hourly_limit, daily_limit=daily_limit
+        key_hash=hash_key(plaintext),
+        name=name,
+        plan=plan,
+        hourly_limit=hourly_limit,
+        daily_limit=daily_limit,
+        webhook_secret=new_webhook_secret(),
     )
     table.put_new(record)
     return plaintext, record

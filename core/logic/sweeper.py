@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass
 
 from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
+from core.adapters.webhook_queue import WebhookQueue
 from core.logic.dlq import DEAD_LETTER_ERROR
+from core.logic.webhook_announce import schedule_first_of
 from core.models.errors import ErrorBody, ErrorCode
 from core.models.task import TaskStatus
 from core.observability import logger
@@ -53,6 +55,7 @@ class Sweeper:
     max_queued_seconds: int
     redrive_after_seconds: int  # how long after its lease lapsed a task surely has no message left
     max_attempts: int
+    webhooks: WebhookQueue | None = None  # where the tasks it ends announce their webhooks
 
     def sweep(self, now: float | None = None) -> SweepReport:
         now = time.time() if now is None else now
@@ -61,6 +64,7 @@ class Sweeper:
         for task_id in self.tasks.overdue(TaskStatus.QUEUED, int(now) - self.max_queued_seconds):
             if self.tasks.fail(task_id, error, queued_before=int(now) - self.max_queued_seconds):
                 logger.warning("task waited too long in the queue", task_id=task_id)
+                self._announce(task_id)
                 report.expired += 1
         for task_id in self.tasks.overdue(TaskStatus.PROCESSING, int(now) - self.redrive_after_seconds):
             task = self.tasks.get(task_id)
@@ -69,12 +73,17 @@ class Sweeper:
             if task.attempts >= self.max_attempts:
                 if self.tasks.fail(task_id, DEAD_LETTER_ERROR, unless_leased=True):
                     logger.warning("task abandoned", task_id=task_id, attempts=task.attempts)
+                    self._announce(task_id)
                     report.abandoned += 1
             elif self.tasks.mark_redriven(task_id, int(now)):
                 self.queue.send(task_id)
                 logger.warning("lapsed task re-driven", task_id=task_id, attempts=task.attempts)
                 report.redriven += 1
         return report
+
+    def _announce(self, task_id: str) -> None:
+        if self.webhooks is not None:
+            schedule_first_of(task_id, self.tasks, self.webhooks)
 
 
 def sweeper_from_settings(settings: Settings) -> Sweeper:
@@ -84,6 +93,7 @@ def sweeper_from_settings(settings: Settings) -> Sweeper:
         max_queued_seconds=settings.task_max_queued_seconds,
         redrive_after_seconds=settings.task_redrive_after_seconds,
         max_attempts=settings.task_max_attempts,
+        webhooks=WebhookQueue(settings.webhook_queue_url) if settings.webhook_queue_url else None,
     )
 
 

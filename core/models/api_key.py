@@ -54,6 +54,8 @@ class ApiKeyRecord(BaseModel):
     status: KeyStatus = KeyStatus.ACTIVE
     created_at: datetime = Field(default_factory=utc_now)
     revoked_at: datetime | None = None
+    # Signs this key's webhooks (Standard Webhooks, whsec_...); shown once at creation and rotation.
+    webhook_secret: str | None = None
 
     @model_validator(mode="after")
     def _limits_match_plan(self) -> ApiKeyRecord:

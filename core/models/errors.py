@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     # Idempotency-Key (README: API): the key was used with another request, or its first request is running.
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
+    # webhook_url sent by a key that has no signing secret yet (POST /api/webhooks/secret makes one).
+    WEBHOOK_SECRET_MISSING = "webhook_secret_missing"  # noqa: S105 (an error code)
     # Only ever a failed task's code (never an HTTP answer): no worker took the task within
     # TASK_MAX_QUEUED_SECONDS, so the sweeper ended it rather than let its client poll for ever.
     QUEUE_TIMEOUT = "queue_timeout"
@@ -47,6 +49,7 @@ HTTP_STATUS: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.SERVER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: HTTPStatus.CONFLICT,
     ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS: HTTPStatus.CONFLICT,
+    ErrorCode.WEBHOOK_SECRET_MISSING: HTTPStatus.BAD_REQUEST,
     ErrorCode.QUEUE_TIMEOUT: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

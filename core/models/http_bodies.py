@@ -2,7 +2,6 @@
 
 Each is what the code builds its answer from and what the OpenAPI document (functions/api/openapi.py)
 derives its schema from, so the two cannot drift. Models marked "schema only" describe parts another
-branch adds (webhooks, INTERFACES.md issue 12): the document lists them; this branch does not serve them.
 """
 
 from __future__ import annotations
@@ -58,23 +57,6 @@ class UploadCreated(BaseModel):
     fields: dict[str, str]
     expires_at: datetime
     max_bytes: int
-
-
-# ---- schema only: added by the webhooks branch (INTERFACES.md, issue 12) ------------------------------
-
-
-class WebhookAttempt(BaseModel):
-    at: datetime
-    status_code: int | None
-    error: str | None
-
-
-class WebhookState(BaseModel):
-    """Task status `webhook` (present only when the submission named a webhook_url)."""
-
-    url: str
-    delivered: bool
-    attempts: list[WebhookAttempt]
 
 
 class WebhookSecretCreated(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from core.adapters.items import plain
 from core.clock import utc_now
 from core.models.errors import ErrorBody
+from core.models.webhook import WebhookState
 from engine_layer.operations import Operation
 
 
@@ -53,6 +54,7 @@ class Task(BaseModel):
     engine: dict[str, str] | None = None
     quality: dict[str, Any] | None = None  # engine_layer.quality's report on a completed task
     error: ErrorBody | None = None
+    webhook: WebhookState | None = None  # the webhook_url given, and its delivery attempts
     expires_at: int  # epoch seconds: DynamoDB TTL
 
     @classmethod
@@ -95,6 +97,7 @@ class TaskView(BaseModel):
     engine: dict[str, str] | None = None
     quality: dict[str, Any] | None = None  # measures and warnings per swapped face (README: API)
     error: ErrorBody | None = None
+    webhook: WebhookState | None = None  # only when the submission named a webhook_url
 
     @classmethod
     def of(cls, task: Task, image_url: str | None = None, url_expires_at: datetime | None = None) -> TaskView:
@@ -109,6 +112,7 @@ class TaskView(BaseModel):
             engine=task.engine,
             quality=task.quality,
             error=task.error,
+            webhook=task.webhook,
         )
 
     def body(self) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
+from core.adapters.webhook_store import WebhookSecrets
+from core.logic.webhook_url import WEBHOOK_CHECK_SECONDS, check_webhook_url
 from core.models.errors import HTTP_STATUS, ApiError, ErrorBody, ErrorCode, error_from_engine
-from core.models.http_bodies import HealthBody, SubmissionAccepted
+from core.models.http_bodies import HealthBody, SubmissionAccepted, WebhookSecretCreated
 from core.observability import logger
 from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
@@ -66,9 +68,16 @@ def _swap(operation: Operation) -> Response[Any]:
         event.headers.get("content-type"), event_body_bytes(event.body, bool(event.is_base64_encoded))
     )
     settings = get_settings()
-    key_id = current_key(app).key_id
-    checked = submission.check(operation, raw, settings, key_id=key_id)
-    task = submission.submit(checked, key_id, settings)
+    key = current_key(app)
+    # Checked before the images: the cheapest refusal first.
+    webhook_url = check_webhook_url(
+        raw.params.get("webhook_url"),
+        key,
+        timeout_seconds=min(WEBHOOK_CHECK_SECONDS, settings.url_fetch_timeout_seconds),
+        allow_loopback=settings.webhook_allow_loopback,
+    )
+    checked = submission.check(operation, raw, settings, key_id=key.key_id)
+    task = submission.submit(checked, key.key_id, settings, webhook_url)
     metrics.add_metric(name="TaskSubmitted", unit=MetricUnit.Count, value=1)
     logger.info("task queued", operation=operation.value)
     accepted = SubmissionAccepted(
@@ -100,6 +109,15 @@ def swapfacesameimage() -> Response[Any]:
 @app.get("/api/task-status/<task_id>", middlewares=STATUS_MIDDLEWARES)
 def task_status(task_id: str) -> Response[Any]:
     return _json(HTTPStatus.OK, status.task_view(task_id, current_key(app).key_id, get_settings()).body())
+
+
+@app.post("/api/webhooks/secret", middlewares=STATUS_MIDDLEWARES)
+def rotate_webhook_secret() -> Response[Any]:
+    """A new webhook signing secret for the calling key, shown once (not counted against the plan)."""
+    secret = WebhookSecrets(get_settings().api_keys_table).rotate(current_key(app).key_hash)
+    if secret is None:  # revoked or disabled since authentication (the key cache's second)
+        raise ApiError(ErrorCode.INVALID_API_KEY, "The provided API key is invalid or has been revoked.")
+    return _json(HTTPStatus.CREATED, WebhookSecretCreated(webhook_secret=secret).model_dump(mode="json"))
 
 
 @app.get("/api/health")

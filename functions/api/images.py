@@ -9,13 +9,13 @@ import re
 from functools import cache
 from pathlib import Path
 
+from core.adapters.url_fetch import UrlFetcher
 from core.models.errors import ApiError, ErrorCode, error_from_engine, invalid_parameter
+from core.models.payload_limits import MAX_URL_IMAGE_BYTES
 from engine_layer.decode import ImageInfo, sniff
 from engine_layer.detection.ordering import require_count
 from engine_layer.detection.scrfd_numpy import FaceCounter
 from engine_layer.errors import EngineError
-from functions.api.payload_limits import MAX_URL_IMAGE_BYTES
-from functions.api.url_fetch import UrlFetcher
 
 _DATA_URI = re.compile(
     r"^data:(image/[\w.+-]+)?(;[\w=.+-]+)*;base64,(?P<data>.*)$", re.DOTALL | re.IGNORECASE

@@ -4,9 +4,6 @@ Schemas come from the pydantic models the code builds its answers from and parse
 (pydantic's JSON Schema is OpenAPI 3.1's dialect), error codes from the error catalogue, limits from the
 modules that enforce them; only paths, parameters and prose are written here. tests/contract checks the
 document is valid, lists exactly the routes the app serves, and fuzzes the local stack against it.
-
-Parts another branch adds (webhooks, INTERFACES.md issue 12) are described here too and marked
-`x-faceswap-pending`: the document is the contract both branches implement.
 """
 
 from __future__ import annotations
@@ -27,22 +24,16 @@ from core.models.http_bodies import (
     UploadCreated,
     UploadRequest,
     WebhookSecretCreated,
-    WebhookState,
 )
+from core.models.payload_limits import MAX_EVENT_BODY_BYTES, MAX_URL_IMAGE_BYTES
 from core.models.task import TaskView
+from core.models.webhook import WebhookAttempt, WebhookState
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
-from functions.api.payload_limits import MAX_EVENT_BODY_BYTES, MAX_URL_IMAGE_BYTES
 from functions.api.prefer_wait import MAX_WAIT_SECONDS
 from functions.api.request_body import JSON_NAME, UPLOAD_ID_SUFFIX, JsonSwapBody
 
 SCHEMA_PREFIX = "#/components/schemas/"
-PENDING = "x-faceswap-pending"
-WEBHOOKS_PENDING = "webhooks (INTERFACES.md issue 12): served once the webhooks branch is merged"
-# Error codes the webhooks branch adds to the catalogue.
-PENDING_ERROR_CODES = ("webhook_secret_missing",)
-# Routes listed here but not served by this build (the route-parity test and the fuzzing leave them out).
-PENDING_ROUTES = {("POST", "/api/webhooks/secret")}
 
 _SUMMARY = {
     Operation.BASICSWAP: "The face of srcimage (identity) replaces the one face of targetimage (scene).",
@@ -122,21 +113,19 @@ def _schemas() -> dict[str, Any]:
         (UploadCreated, "serialization"),
         (UploadRequest, "validation"),
         (JsonSwapBody, "validation"),
-        (WebhookState, "serialization"),
+        # Validation mode: WebhookAttempt's serializer is a plain function (it keeps nulls).
+        (WebhookState, "validation"),
         (WebhookSecretCreated, "serialization"),
     ]
     _, top = models_json_schema(models, ref_template=SCHEMA_PREFIX + "{model}")
     schemas: dict[str, Any] = top["$defs"]
-    # The error catalogue's codes, plus those the webhooks branch adds.
-    codes = schemas["ErrorCode"]["enum"]
-    codes += [code for code in PENDING_ERROR_CODES if code not in codes]
     schemas["TaskView"]["properties"]["webhook"] = {
         **_ref(WebhookState),
         "description": "The webhook's delivery (only when the submission named a webhook_url).",
-        PENDING: WEBHOOKS_PENDING,
     }
-    schemas["WebhookState"][PENDING] = WEBHOOKS_PENDING
-    schemas["WebhookSecretCreated"][PENDING] = WEBHOOKS_PENDING
+    # Every key is always sent, nulls included.
+    schemas[WebhookAttempt.__name__]["required"] = sorted(WebhookAttempt.model_fields)
+    schemas[WebhookState.__name__]["required"] = sorted(WebhookState.model_fields)
     for name in ("TaskView", "SubmissionAccepted", "HealthBody", "ErrorEnvelope", "UploadCreated"):
         schemas[name]["required"] = sorted({*schemas[name].get("required", []), "success"})
     for name, variant in _swap_bodies().items():
@@ -148,7 +137,6 @@ def _schemas() -> dict[str, Any]:
 _WEBHOOK_URL = {
     "type": "string",
     "description": "https:// URL that receives a signed POST when the task ends (Standard Webhooks).",
-    PENDING: WEBHOOKS_PENDING,
 }
 _ENHANCE = {
     "description": "Run the face restorer on every swapped face: true/false (any case), default false."
@@ -304,7 +292,6 @@ def _paths() -> dict[str, Any]:
             "description": "Not counted against the plan. The previous secret stops signing at once.",
             "tags": ["webhooks"],
             "security": [{"ApiKey": []}],
-            PENDING: WEBHOOKS_PENDING,
             "responses": {
                 "201": _response(
                     "The new secret.", _ref(WebhookSecretCreated), required_headers=_LIMIT_HEADERS
@@ -352,8 +339,7 @@ def document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Asynchronous face swapping: submit, then poll GET /api/task-status/{task_id}. "
             "Every error answers {success: false, error: {code, message, details}}. Answers to a valid "
-            "key carry X-RateLimit-Limit/Remaining/Reset; a 429 also Retry-After. Parts marked "
-            f"`{PENDING}` are contract additions a later build serves.",
+            "key carry X-RateLimit-Limit/Remaining/Reset; a 429 also Retry-After.",
         },
         # A stage's base URL (template output ApiBaseUrl) and the local stack's (`make run`).
         "servers": [
@@ -376,10 +362,10 @@ def document() -> dict[str, Any]:
     }
 
 
-def listed_routes(include_pending: bool = False) -> set[tuple[str, str]]:
+def listed_routes() -> set[tuple[str, str]]:
     """(METHOD, path) of every operation in the document."""
     found = set()
     for path, item in document()["paths"].items():
         for method in item:
             found.add((method.upper(), path))
-    return found if include_pending else found - PENDING_ROUTES
+    return found

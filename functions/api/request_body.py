@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.models.errors import ApiError, ErrorCode, invalid_parameter
-from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
+from core.models.payload_limits import MAX_EVENT_BODY_BYTES
 
 # The contract's JSON names for each multipart image field.
 JSON_NAME = {
@@ -29,6 +29,9 @@ JSON_NAME = {
     "targetimage1": "target_image1",
     "targetimage2": "target_image2",
 }
+
+# The non-image fields of a submission.
+PARAMS = ("enhance", "swap_index", "webhook_url")
 
 
 # `<field>_upload_id`: an image uploaded beforehand (POST /api/uploads) instead of sent in the body.
@@ -46,7 +49,7 @@ class RawInputs:
 
     # contract field -> bytes, a reference (URL, data URI) or an upload id
     images: dict[str, bytes | str | UploadRef] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)  # enhance, swap_index
+    params: dict[str, Any] = field(default_factory=dict)  # enhance, swap_index, webhook_url
     names: dict[str, str] = field(default_factory=dict)  # contract field -> the name the client used
 
     def name_of(self, contract_field: str) -> str:
@@ -67,6 +70,7 @@ class JsonSwapBody(BaseModel):
     target_image2_upload_id: str | None = None
     enhance: bool | str | None = None
     swap_index: str | list[int] | None = None
+    webhook_url: str | None = None
 
 
 def event_body_bytes(body: str | None, is_base64: bool) -> bytes:
@@ -123,7 +127,7 @@ def _parse_multipart(content_type: str, body: bytes) -> RawInputs:
         elif name.endswith(UPLOAD_ID_SUFFIX) and name.removesuffix(UPLOAD_ID_SUFFIX) in JSON_NAME:
             upload_id = UploadRef(data.decode("utf-8", "replace").strip())
             _add_image(inputs, name.removesuffix(UPLOAD_ID_SUFFIX), name, upload_id)
-        elif name in {"enhance", "swap_index"}:
+        elif name in PARAMS:
             inputs.params.setdefault(name, data.decode("utf-8", "replace"))
     return inputs
 
@@ -156,7 +160,7 @@ def _json_inputs(parsed: JsonSwapBody) -> RawInputs:
         upload_id = getattr(parsed, json_name + UPLOAD_ID_SUFFIX)
         if upload_id is not None:
             _add_image(inputs, contract_field, json_name + UPLOAD_ID_SUFFIX, UploadRef(upload_id))
-    for name in ("enhance", "swap_index"):
+    for name in PARAMS:
         value = getattr(parsed, name)
         if value is not None:
             inputs.params[name] = value

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from core.adapters.s3 import MediaStore
 from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
+from core.adapters.url_fetch import UrlFetcher
 from core.models.errors import ApiError, ErrorBody, ErrorCode, invalid_parameter
 from core.models.task import Task, input_key
+from core.models.webhook import WebhookState
 from core.observability import bind_task, logger
 from core.settings import Settings
 from engine_layer import manifest
@@ -21,7 +23,6 @@ from functions.api.images import check_faces, check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
 from functions.api.request_body import RawInputs, UploadRef
 from functions.api.uploads import read_upload
-from functions.api.url_fetch import UrlFetcher
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def check(
     return CheckedSubmission(operation, images, enhance, swap_index)
 
 
-def submit(checked: CheckedSubmission, key_id: str, settings: Settings) -> Task:
+def submit(
+    checked: CheckedSubmission, key_id: str, settings: Settings, webhook_url: str | None = None
+) -> Task:
     task = Task.new(
         key_id=key_id,
         operation=checked.operation,
@@ -72,6 +75,7 @@ def submit(checked: CheckedSubmission, key_id: str, settings: Settings) -> Task:
         ttl_days=settings.task_ttl_days,
         enhance=checked.enhance,
         swap_index=checked.swap_index,
+        webhook=WebhookState(url=webhook_url) if webhook_url else None,
     )
     bind_task(task.task_id)  # every further line of this request names the task
     media = MediaStore(settings.media_bucket)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.adapters.sqs import TaskQueue, parse_message
 from core.adapters.task_table import TaskTable
+from core.adapters.webhook_queue import WebhookQueue
 from core.logic.dlq import LeaseStillLive, fail_dead_letter
 from core.observability import bind_request, logger
 from core.settings import get_settings
@@ -24,7 +25,8 @@ def record_handler(record: SQSRecord) -> str:
     settings = get_settings()
     message = parse_message(record.raw_event)
     try:
-        return fail_dead_letter(TaskTable(settings.tasks_table), message).value
+        webhooks = WebhookQueue(settings.webhook_queue_url) if settings.webhook_queue_url else None
+        return fail_dead_letter(TaskTable(settings.tasks_table), message, webhooks).value
     except LeaseStillLive as live:
         # A worker still holds the task: hide this dead letter until its lease could have lapsed, and
         # report the record failed so it stays on the DLQ for that look.

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from core.models.errors import ApiError, ErrorBody, ErrorCode
-from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
+from core.models.payload_limits import MAX_EVENT_BODY_BYTES
 from infra.local.lambda_context import LocalLambdaContext
 from infra.local.template import load_template, resources
 

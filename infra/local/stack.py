@@ -29,9 +29,11 @@ from core.adapters import clients
 from core.adapters.key_table import KeyTable
 from core.adapters.sqs import TaskQueue
 from core.adapters.task_table import TaskTable
+from core.adapters.webhook_queue import WebhookQueue
 from core.logic.dlq import drain_forever
 from core.logic.key_service import create_key
 from core.logic.sweeper import sweep_forever, sweeper_from_settings
+from core.logic.webhooks import Deliverer, deliver_forever
 from core.models.plan import Plan
 from core.settings import Settings, get_settings
 from infra.local.http_adapter import ApiServer, api_handler, serve
@@ -102,6 +104,7 @@ def run(stop: threading.Event) -> int:
         point_boto3_at(endpoint)
         os.environ.update(create_resources(stage=os.environ.get("STAGE", "local")))
         os.environ.setdefault("URL_FETCH_ALLOW_HTTP", "true")  # local image servers speak plain http
+        os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "true")  # webhook receivers on 127.0.0.1
         get_settings.cache_clear()
         clients.reset()
         settings = get_settings()
@@ -116,6 +119,7 @@ def run(stop: threading.Event) -> int:
             threading.Thread(
                 target=drain_forever,
                 args=(TaskQueue(settings.task_dlq_url), TaskTable(settings.tasks_table), loops_stop),
+                kwargs={"webhooks": WebhookQueue(settings.webhook_queue_url)},
                 name="dlq-loop",
                 daemon=True,
             ),
@@ -124,6 +128,12 @@ def run(stop: threading.Event) -> int:
                 args=(sweeper_from_settings(settings), loops_stop),
                 kwargs={"interval_seconds": settings.sweeper_interval_seconds},
                 name="sweeper-loop",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=deliver_forever,
+                args=(Deliverer.from_settings(settings), loops_stop),
+                name="webhook-loop",
                 daemon=True,
             ),
         ]

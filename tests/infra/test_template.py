@@ -108,14 +108,18 @@ def test_task_queue_redrives_to_the_dlq_and_is_sized_to_the_worker(cfn: dict[str
     assert queue["ReceiveMessageWaitTimeSeconds"] == 20
 
 
-def test_dlq_function_consumes_the_dlq_with_partial_batch_failures(cfn: dict[str, Any]) -> None:
-    (mapping,) = of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
-    assert props["EventSourceArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
-    assert props["FunctionName"] == {"Ref": "DlqFunction"}
+@pytest.mark.parametrize(
+    ("function", "queue"), [("DlqFunction", "TaskDeadLetterQueue"), ("WebhookFunction", "WebhookQueue")]
+)
+def test_queue_functions_consume_with_partial_batch_failures(
+    cfn: dict[str, Any], function: str, queue: str
+) -> None:
+    mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+    (props,) = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": function}]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    timeout = resource(cfn, "DlqFunction")["Timeout"]
-    assert resource(cfn, "TaskDeadLetterQueue")["VisibilityTimeout"] >= 6 * timeout
+    timeout = resource(cfn, function)["Timeout"]
+    assert resource(cfn, queue)["VisibilityTimeout"] >= 6 * timeout
 
 
 @pytest.mark.parametrize("table", ["TasksTable", "ApiKeysTable", "RateLimitsTable"])
@@ -243,6 +247,7 @@ def test_functions_run_python_312_with_handlers_that_exist(cfn: dict[str, Any]) 
         "ApiFunction": "functions.api.handler.lambda_handler",
         "DlqFunction": "functions.dlq.handler.lambda_handler",
         "SweeperFunction": "functions.sweeper.handler.lambda_handler",
+        "WebhookFunction": "functions.webhooks.handler.lambda_handler",
     }
     for name, props in functions(cfn).items():
         assert props["Runtime"] == "python3.12", name
@@ -258,10 +263,10 @@ def test_functions_carry_the_engine_layer_and_the_api_its_detector(cfn: dict[str
     # The layer puts scrfd.onnx in /opt/models (infra/sam/build.py); the pre-check reads it from there.
     assert api["Environment"]["Variables"]["FACESWAP_MODEL_DIR"] == "/opt/models"
     template = sam_template()["Resources"]
-    for name in ("ApiFunction", "DlqFunction", "EngineLayer"):
+    for name in ("ApiFunction", "DlqFunction", "SweeperFunction", "WebhookFunction", "EngineLayer"):
         assert template[name]["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "infra/sam"}
     makefile = (REPO / "infra/sam/Makefile").read_text()
-    for name in ("ApiFunction", "DlqFunction", "EngineLayer"):
+    for name in ("ApiFunction", "DlqFunction", "SweeperFunction", "WebhookFunction", "EngineLayer"):
         assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), name
 
 

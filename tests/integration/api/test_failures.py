@@ -8,8 +8,8 @@ from pathlib import Path
 from core.adapters.clients import client
 from core.adapters.task_table import TaskTable
 from core.models.errors import ErrorBody, ErrorCode
+from core.models.payload_limits import MAX_EVENT_BODY_BYTES
 from core.settings import Settings
-from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
 from tests import face_photos
 from tests.aws_calls import RECORDER
 from tests.integration.api.helpers import Invoke, multipart, stored_state

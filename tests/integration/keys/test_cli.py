@@ -35,6 +35,9 @@ def test_create_use_and_revoke(capsys: pytest.CaptureFixture[str], key_table: Ke
     assert created["plan"] == "enterprise" and created["limits"] == {"hour": 100, "day": 900}
     assert "key_hash" not in created
     assert find_key(key_table, api_key) is not None
+    # The webhook signing secret is shown once with the key, and never listed.
+    secret = created["webhook_secret"]
+    assert secret.startswith("whsec_") and find_key(key_table, api_key).webhook_secret == secret  # type: ignore[union-attr]
 
     code, out, _ = run(capsys, "usage", key_id, "--json")
     hour = json.loads(out)["usage"]["hour"]
@@ -44,7 +47,7 @@ def test_create_use_and_revoke(capsys: pytest.CaptureFixture[str], key_table: Ke
     code, out, _ = run(capsys, "list", "--json")
     listed = {row["key_id"]: row for row in json.loads(out)}
     assert listed[key_id]["status"] == "active" and listed[key_id]["usage"]["day"]["limit"] == 900
-    assert api_key not in out
+    assert api_key not in out and secret not in out and "webhook_secret" not in out
 
     code, out, _ = run(capsys, "revoke", key_id)
     assert code == 0 and key_id in out
@@ -56,8 +59,9 @@ def test_text_output_shows_the_key_once(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "create", "--plan", "basic", "--name", "acme")
     assert code == 0
     assert "fsk_" in out and "not shown again" in out and "200/hour, 2000/day" in out
+    assert "webhook signing secret  whsec_" in out
     code, out, _ = run(capsys, "list")
-    assert code == 0 and "acme" in out and "fsk_" not in out
+    assert code == 0 and "acme" in out and "fsk_" not in out and "whsec_" not in out
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.adapters.url_fetch import UrlFetcher
 from core.models.errors import ApiError
 from engine_layer import manifest
 from functions.api.images import check_faces, check_format, resolve
-from functions.api.url_fetch import UrlFetcher
 from tests import face_photos
 from tests.offline_models import offline_model_dir
 from tests.unit.api.bad_images import encoded, gif, png_claiming

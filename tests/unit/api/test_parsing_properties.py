@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.adapters.url_fetch import UrlFetcher
 from core.models.errors import ApiError
 from functions.api.images import check_format, resolve
 from functions.api.params import parse_enhance, parse_swap_index
 from functions.api.request_body import event_body_bytes, parse_inputs
-from functions.api.url_fetch import UrlFetcher
 from tests import face_photos
 from tests.unit.api.bad_images import png_claiming
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from core.models.errors import ApiError
-from functions.api.payload_limits import MAX_EVENT_BODY_BYTES
+from core.models.payload_limits import MAX_EVENT_BODY_BYTES
 from functions.api.request_body import event_body_bytes, parse_inputs
 
 BINARY = bytes(range(256)) * 4 + b"\r\n--not-the-boundary\r\n" + b"\x00\xff" * 100

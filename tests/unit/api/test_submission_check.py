@@ -9,12 +9,12 @@ from typing import ClassVar
 
 import pytest
 
+from core.adapters.url_fetch import UrlFetcher
 from core.models.errors import ApiError
 from core.settings import Settings
 from engine_layer.operations import Operation
 from functions.api.request_body import parse_inputs
 from functions.api.submission import check
-from functions.api.url_fetch import UrlFetcher
 from tests import face_photos
 from tests.offline_models import offline_model_dir
 from tests.unit.api.loopback_http import loopback_only, serving

@@ -10,8 +10,8 @@ from typing import ClassVar
 
 import pytest
 
+from core.adapters.url_fetch import UrlFetcher, public_addresses_only
 from core.models.errors import ApiError
-from functions.api.url_fetch import UrlFetcher, public_addresses_only
 from tests.unit.api.loopback_http import loopback_only, serving
 
 

@@ -25,7 +25,7 @@ from urllib.parse import SplitResult, quote, urljoin, urlsplit
 import urllib3
 
 from core.models.errors import ApiError, ErrorCode, invalid_parameter
-from functions.api.payload_limits import MAX_URL_IMAGE_BYTES
+from core.models.payload_limits import MAX_URL_IMAGE_BYTES
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IpAddress], bool]
@@ -131,6 +131,20 @@ class UrlFetcher:
                 response.release_conn()
                 pool.close()
         raise _unreachable(parameter, "redirected too many times")
+
+    def checked_destination(self, url: str, parameter: str) -> tuple[_Target, list[str]]:
+        """`url` parsed and its host resolved, every address checked against the policy, within this
+        fetcher's budget: what fetch() connects to, for callers that send instead (webhooks)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.timeout_seconds
+        target = _parse(url, parameter, self.allow_http)
+        return target, self._checked_addresses(target, self._deadline, parameter)
+
+    def pool_for(self, target: _Target, address: str, parameter: str) -> urllib3.HTTPConnectionPool:
+        """A connection pool to one checked address (TLS verified against the URL's host name)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.timeout_seconds
+        return self._pool(target, address, self._deadline, parameter)
 
     def _connect(
         self, target: _Target, deadline: float, parameter: str
