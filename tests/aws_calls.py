@@ -27,6 +27,7 @@ from tests.infra import iam_policy
 
 # Module prefix -> the template resource whose role that code runs with.
 PROCESSES = (
+    ("functions.dashboard.", "DashboardFunction"),  # before functions.api.: a function of its own
     ("functions.api.", "ApiFunction"),
     ("functions.dlq.", "DlqFunction"),
     ("core.logic.dlq", "DlqFunction"),  # the DLQ function's rules (the local stack runs them in a loop)

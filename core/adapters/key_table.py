@@ -14,6 +14,8 @@ from core.adapters.items import condition_failed, plain
 from core.models.api_key import ApiKeyRecord, KeyStatus
 
 KEY_ID_INDEX = "KeyIdIndex"
+# Sparse: only keys a dashboard account owns carry owner_id.
+OWNER_INDEX = "OwnerIndex"
 
 
 class KeyTable:
@@ -35,6 +37,20 @@ class KeyTable:
         answer = self.table.query(IndexName=KEY_ID_INDEX, KeyConditionExpression=Key("key_id").eq(key_id))
         items = answer.get("Items", [])
         return _record(items[0]) if items else None
+
+    def owned_by(self, owner_id: str) -> list[ApiKeyRecord]:
+        """The keys of one dashboard account, oldest first (through the OwnerIndex GSI)."""
+        records: list[ApiKeyRecord] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": Key("owner_id").eq(owner_id),
+        }
+        while True:
+            answer = self.table.query(**kwargs)
+            records += [_record(item) for item in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                return records
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def scan(self) -> Iterator[ApiKeyRecord]:
         """Every key, page by page."""

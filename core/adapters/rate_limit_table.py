@@ -25,17 +25,25 @@ class RateLimitTable:
         self.table_name = table_name
         self.table = dynamodb_table(table_name)
 
-    def increment_below(self, counter_id: str, limit: int, expires_at: int) -> int | None:
+    def increment_below(
+        self, counter_id: str, limit: int, expires_at: int, used_at: int | None = None
+    ) -> int | None:
         """Add one to the counter if it is below `limit`; return the new count, or None when it is not.
 
-        The counter (and its TTL) is created by the first increment of its window."""
+        The counter (and its TTL) is created by the first increment of its window. `used_at` (epoch
+        seconds) is kept on the counter as `last_used_at`."""
+        update = "ADD #used :one SET expires_at = if_not_exists(expires_at, :expires_at)"
+        values: dict[str, Any] = {":one": 1, ":limit": limit, ":expires_at": expires_at}
+        if used_at is not None:
+            update += ", last_used_at = :used_at"
+            values[":used_at"] = used_at
         try:
             answer = self.table.update_item(
                 Key={"counter_id": counter_id},
-                UpdateExpression="ADD #used :one SET expires_at = if_not_exists(expires_at, :expires_at)",
+                UpdateExpression=update,
                 ConditionExpression="attribute_not_exists(#used) OR #used < :limit",
                 ExpressionAttributeNames={"#used": _USED},
-                ExpressionAttributeValues={":one": 1, ":limit": limit, ":expires_at": expires_at},
+                ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
@@ -43,6 +51,15 @@ class RateLimitTable:
                 return None
             raise
         return int(plain(answer["Attributes"][_USED]))
+
+    def add(self, counter_id: str, expires_at: int) -> None:
+        """Count one, unconditionally (a tally, not a limit)."""
+        self.table.update_item(
+            Key={"counter_id": counter_id},
+            UpdateExpression="ADD #used :one SET expires_at = if_not_exists(expires_at, :expires_at)",
+            ExpressionAttributeNames={"#used": _USED},
+            ExpressionAttributeValues={":one": 1, ":expires_at": expires_at},
+        )
 
     def give_back(self, counter_id: str) -> None:
         """Undo one increment (a request admitted by this counter but refused by another window)."""
@@ -56,8 +73,12 @@ class RateLimitTable:
 
     def read(self, counter_ids: Iterable[str]) -> dict[str, int]:
         """Current counts (strongly consistent); counters not yet created read as 0."""
+        return {cid: used for cid, (used, _) in self.read_with_last_use(counter_ids).items()}
+
+    def read_with_last_use(self, counter_ids: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+        """(count, last_used_at epoch seconds or None) per counter; missing counters read (0, None)."""
         wanted = list(dict.fromkeys(counter_ids))
-        counts = dict.fromkeys(wanted, 0)
+        counts: dict[str, tuple[int, int | None]] = dict.fromkeys(wanted, (0, None))
         # The table resource's own client: it takes and returns plain values, as the resource does.
         dynamodb = self.table.meta.client
         for start in range(0, len(wanted), _BATCH_GET_LIMIT):
@@ -65,7 +86,7 @@ class RateLimitTable:
                 self.table_name: {
                     "Keys": [{"counter_id": cid} for cid in wanted[start : start + _BATCH_GET_LIMIT]],
                     "ConsistentRead": True,
-                    "ProjectionExpression": "counter_id, #used",
+                    "ProjectionExpression": "counter_id, #used, last_used_at",
                     "ExpressionAttributeNames": {"#used": _USED},
                 }
             }
@@ -73,6 +94,10 @@ class RateLimitTable:
                 answer = dynamodb.batch_get_item(RequestItems=pending)
                 for item in answer.get("Responses", {}).get(self.table_name, []):
                     if _USED in item:
-                        counts[str(item["counter_id"])] = int(plain(item[_USED]))
+                        last = item.get("last_used_at")
+                        counts[str(item["counter_id"])] = (
+                            int(plain(item[_USED])),
+                            int(plain(last)) if last is not None else None,
+                        )
                 pending = answer.get("UnprocessedKeys") or {}
         return counts

@@ -28,6 +28,7 @@ from core.models.errors import ErrorBody
 from core.models.task import Task, TaskStatus
 
 SWEEP_INDEX = "SweepIndex"
+KEY_TASKS_INDEX = "KeyTasksIndex"
 # Set on every write that finishes a task: the task leaves the sweep index.
 _LEAVE_SWEEP = "REMOVE lease_expires_at, sweep_status, sweep_at"
 
@@ -173,6 +174,16 @@ class TaskTable:
             Limit=limit,
         )
         return [str(item["task_id"]) for item in response.get("Items", [])]
+
+    def recent_for_key(self, key_id: str, limit: int) -> list[Task]:
+        """A key's newest tasks (through KeyTasksIndex, so eventually consistent), newest first."""
+        response = self.table.query(
+            IndexName=KEY_TASKS_INDEX,
+            KeyConditionExpression=Key("key_id").eq(key_id),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [Task.from_item(item) for item in response.get("Items", [])]
 
     def mark_redriven(self, task_id: str, now: int) -> bool:
         """Note that a processing task whose lease lapsed by `now` is sent a new message (so the next sweeps

@@ -6,7 +6,7 @@ from core.adapters.key_table import KeyTable
 from core.clock import utc_now
 from core.logic.key_cache import KeyCache
 from core.logic.rate_limit import RateLimiter, Usage
-from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key
+from core.models.api_key import ApiKeyRecord, KeyStatus, generate_key, hash_key, key_prefix
 from core.models.plan import Plan
 from core.models.webhook import new_webhook_secret
 from core.settings import get_settings
@@ -33,6 +33,7 @@ def create_key(
     api_key: str | None = None,
     hourly_limit: int | None = None,
     daily_limit: int | None = None,
+    owner_id: str | None = None,
 ) -> tuple[str, ApiKeyRecord]:
     """Store a new key (its hash only) and return the plaintext once, with the record.
 
@@ -46,6 +47,8 @@ def create_key(
         hourly_limit=hourly_limit,
         daily_limit=daily_limit,
         webhook_secret=new_webhook_secret(),
+        owner_id=owner_id,
+        key_prefix=key_prefix(plaintext),
     )
     table.put_new(record)
     return plaintext, record

@@ -31,6 +31,9 @@ Clock = Callable[[], datetime]
 
 # Counters are only read during their window; DynamoDB's TTL removes them some time after this.
 COUNTER_GRACE = timedelta(hours=1)
+# Day counters (and the day's count of refusals) are kept this long after their day, for the
+# dashboard's 7-day chart.
+USAGE_HISTORY = timedelta(days=8)
 # How stale the plan usage shown on a status poll may be (its X-RateLimit-* headers).
 STATUS_USAGE_MAX_AGE_SECONDS = 5.0
 
@@ -74,7 +77,12 @@ class Window:
 
     @property
     def counter_expires_at(self) -> int:
-        return int((self.end + COUNTER_GRACE).timestamp())
+        kept = USAGE_HISTORY if self.kind is WindowKind.DAY else COUNTER_GRACE
+        return int((self.end + kept).timestamp())
+
+    def refused_counter_id(self, key_id: str) -> str:
+        """The day's count of submissions refused with 429 (shown on the dashboard, never enforced)."""
+        return f"{key_id}#refused#{self.start.strftime('%Y-%m-%d')}"
 
 
 @dataclass(frozen=True)
@@ -204,16 +212,20 @@ class RateLimiter:
         hour, day = self._windows(now)
         hour_id, day_id = hour.counter_id(key.key_id), day.counter_id(key.key_id)
 
+        used_at = int(now.timestamp())
         hour_used = self.table.increment_below(hour_id, limits.per_hour, hour.counter_expires_at)
         if hour_used is None:
+            self._count_refusal(key.key_id, day)
             day_so_far = self.table.read([day_id])[day_id]
             hour_usage = WindowUsage(hour, limits.per_hour, limits.per_hour)
             usage = Usage(hour_usage, WindowUsage(day, limits.per_day, day_so_far))
             return Decision(False, usage, now, refused_by=hour_usage)
 
-        day_used = self.table.increment_below(day_id, limits.per_day, day.counter_expires_at)
+        # The day counter also keeps when the key was last used (same write, no extra call).
+        day_used = self.table.increment_below(day_id, limits.per_day, day.counter_expires_at, used_at=used_at)
         if day_used is None:
             self._give_back(hour_id)
+            self._count_refusal(key.key_id, day)
             day_usage = WindowUsage(day, limits.per_day, limits.per_day)
             usage = Usage(WindowUsage(hour, limits.per_hour, hour_used - 1), day_usage)
             return Decision(False, usage, now, refused_by=day_usage)
@@ -250,6 +262,13 @@ class RateLimiter:
             WindowUsage(hour, limits.per_hour, counts[hour_id]),
             WindowUsage(day, limits.per_day, counts[day_id]),
         )
+
+    def _count_refusal(self, key_id: str, day: Window) -> None:
+        # Bookkeeping for the dashboard: the 429 stands whether or not it is counted.
+        try:
+            self.table.add(day.refused_counter_id(key_id), day.counter_expires_at)
+        except Exception:
+            logger.warning("could not count a refusal of %s", key_id, exc_info=True)
 
     def _give_back(self, counter_id: str) -> None:
         # The refusal stands either way; a unit not given back only errs towards refusing (never over-admits).

@@ -29,6 +29,10 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
+def key_prefix(api_key: str) -> str:
+    return api_key[: len(KEY_PREFIX) + 4]
+
+
 def new_key_id() -> str:
     return "key_" + secrets.token_hex(6)
 
@@ -47,6 +51,10 @@ class ApiKeyRecord(BaseModel):
     key_hash: str
     key_id: str = Field(default_factory=new_key_id)
     name: str = ""
+    # The dashboard account (Cognito sub) that owns the key; None for keys an operator made with the CLI.
+    owner_id: str | None = None
+    # The key's first characters (fsk_ + 4), so a list can tell keys apart; None on older keys.
+    key_prefix: str | None = None
     plan: Plan = Plan.FREE
     # Only for enterprise keys; other plans take the plan table's limits.
     hourly_limit: int | None = None

@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     INVALID_PARAMETER = "invalid_parameter"
     API_KEY_REQUIRED = "api_key_required"
     INVALID_API_KEY = "invalid_api_key"  # unknown or revoked (every function: within 1 s of revoking)
+    UNAUTHORIZED = "unauthorized"  # dashboard only: a missing, invalid or expired Cognito token
     FORBIDDEN = "forbidden"  # a disabled key (within 1 s of disabling, until enabled again)
     NOT_FOUND = "not_found"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -38,6 +39,7 @@ HTTP_STATUS: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.INVALID_PARAMETER: HTTPStatus.BAD_REQUEST,
     ErrorCode.API_KEY_REQUIRED: HTTPStatus.UNAUTHORIZED,
     ErrorCode.INVALID_API_KEY: HTTPStatus.UNAUTHORIZED,
+    ErrorCode.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
     ErrorCode.FORBIDDEN: HTTPStatus.FORBIDDEN,
     ErrorCode.NOT_FOUND: HTTPStatus.NOT_FOUND,
     ErrorCode.PAYLOAD_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

@@ -36,6 +36,8 @@ from core.logic.sweeper import sweep_forever, sweeper_from_settings
 from core.logic.webhooks import Deliverer, deliver_forever
 from core.models.plan import Plan
 from core.settings import Settings, get_settings
+from infra.local.cognito import create_user_pool
+from infra.local.dashboard_site import dashboard_handler, site_handler
 from infra.local.http_adapter import ApiServer, api_handler, serve
 from infra.local.moto_server import point_boto3_at, start_moto
 from infra.local.resources import create_resources
@@ -103,13 +105,16 @@ def run(stop: threading.Event) -> int:
     try:
         point_boto3_at(endpoint)
         os.environ.update(create_resources(stage=os.environ.get("STAGE", "local")))
+        os.environ.update(create_user_pool(endpoint))  # dashboard accounts (moto's cognito-idp)
         os.environ.setdefault("URL_FETCH_ALLOW_HTTP", "true")  # local image servers speak plain http
         os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "true")  # webhook receivers on 127.0.0.1
         get_settings.cache_clear()
         clients.reset()
         settings = get_settings()
         api_key, plan = create_local_key(settings)
-        handler = api_handler()  # imported now (after the environment is set) so a broken API fails fast
+        # Imported now (after the environment is set) so a broken API fails fast. The dashboard's page and
+        # API share the port with the API, as CloudFront puts them on one origin on a stage.
+        handler = site_handler(api_handler(), dashboard_handler(), media_origin=endpoint)
 
         workers = WorkerSupervisor(worker_count, Path(scratch.name))
         workers.start()
@@ -147,7 +152,8 @@ def run(stop: threading.Event) -> int:
         threading.Thread(target=api.serve_forever, name="api", daemon=True).start()
 
         print(
-            f"\nFaceSwap API   {api.base_url}\n"
+            f"\nDashboard      {api.base_url}/\n"
+            f"FaceSwap API   {api.base_url}\n"
             f"API key        {api_key}   (plan {plan.value})\n"
             f"Workers        {worker_count} (pids {', '.join(map(str, workers.pids()))})\n"
             f"AWS (moto)     {endpoint}\n"

@@ -31,7 +31,14 @@ PYTHON_VERSION = "3.12"  # template.yaml's Runtime: python3.12
 PLATFORM = "x86_64-manylinux_2_28"  # Architectures: [x86_64]; Amazon Linux 2023 has glibc 2.34
 EXTRA = "api"
 LAYER_ROOTS = ("numpy", "pillow", "onnxruntime")
-FUNCTION_PACKAGES = ("functions/api", "core", "functions/dlq", "functions/sweeper", "functions/webhooks")
+FUNCTION_PACKAGES = (
+    "functions/api",
+    "functions/dashboard",
+    "functions/dlq",
+    "functions/sweeper",
+    "functions/webhooks",
+    "core",
+)
 LAYER_MODELS = (manifest.SCRFD,)  # the API's face pre-check
 # Lambda's limit for a function and all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024

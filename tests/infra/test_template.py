@@ -142,7 +142,9 @@ def _policy_statements(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     for name, res in cfn["Resources"].items():
         props = res.get("Properties", {})
-        documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        # A Cognito user pool's `Policies` is its password policy, not IAM.
+        iam_policies = props.get("Policies", []) if res["Type"] == "AWS::IAM::Role" else []
+        documents = [p["PolicyDocument"] for p in iam_policies]
         if res["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
             documents.append(props["PolicyDocument"])
         for document in documents:
@@ -190,8 +192,16 @@ def test_data_resources_are_reachable_only_through_named_arns(cfn: dict[str, Any
         for res in _as_list(statement.get("Resource", [])):
             text = json.dumps(res)
             granted |= {logical_id for logical_id in data_ids if re.search(rf"\b{logical_id}\b", text)}
-    # Every table, queue and the bucket is used by someone, and through its own ARN.
-    assert granted == data_ids
+    # Every table, queue and the media bucket is used by someone, and through its own ARN. The dashboard's
+    # bucket is no role's: only its CloudFront distribution reads it (origin access control).
+    assert granted == data_ids - {"DashboardBucket"}
+    (oac,) = [
+        s
+        for s in resource(cfn, "DashboardBucketPolicy")["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert oac["Principal"] == {"Service": "cloudfront.amazonaws.com"} and oac["Action"] == "s3:GetObject"
+    assert "DashboardDistribution" in json.dumps(oac["Condition"]["StringEquals"]["AWS:SourceArn"])
 
 
 # --- configuration: one name per concept -----------------------------------------------------------
@@ -248,6 +258,7 @@ def test_functions_run_python_312_with_handlers_that_exist(cfn: dict[str, Any]) 
         "DlqFunction": "functions.dlq.handler.lambda_handler",
         "SweeperFunction": "functions.sweeper.handler.lambda_handler",
         "WebhookFunction": "functions.webhooks.handler.lambda_handler",
+        "DashboardFunction": "functions.dashboard.handler.lambda_handler",
     }
     for name, props in functions(cfn).items():
         assert props["Runtime"] == "python3.12", name
@@ -276,6 +287,24 @@ def test_functions_carry_the_engine_layer_and_the_api_its_detector(cfn: dict[str
 CONTRACT_ROUTES = {(path, method.lower()) for method, path in listed_routes()}
 
 
+# The dashboard's routes (README "Developer dashboard"): its own function; all but sign-up/in need a
+# Cognito token, which the stage's authorizer checks before the function does.
+DASHBOARD_OPEN_ROUTES = {
+    ("/api/dashboard/auth/signup", "post"),
+    ("/api/dashboard/auth/confirm", "post"),
+    ("/api/dashboard/auth/signin", "post"),
+}
+DASHBOARD_SIGNED_IN_ROUTES = {
+    ("/api/dashboard/me", "get"),
+    ("/api/dashboard/keys", "get"),
+    ("/api/dashboard/keys", "post"),
+    ("/api/dashboard/keys/{key_id}/{change}", "post"),
+    ("/api/dashboard/usage", "get"),
+    ("/api/dashboard/tasks", "get"),
+    ("/api/dashboard/faces", "post"),
+}
+
+
 def _api_body(cfn: dict[str, Any]) -> dict[str, Any]:
     return resource(cfn, "FaceSwapApi")["Body"]
 
@@ -283,11 +312,14 @@ def _api_body(cfn: dict[str, Any]) -> dict[str, Any]:
 def test_api_routes_are_the_contracts(cfn: dict[str, Any]) -> None:
     paths = _api_body(cfn)["paths"]
     routes = {(path, method) for path, methods in paths.items() for method in methods if method != "options"}
-    assert routes == CONTRACT_ROUTES
-    for path, method in CONTRACT_ROUTES:
+    assert routes == CONTRACT_ROUTES | DASHBOARD_OPEN_ROUTES | DASHBOARD_SIGNED_IN_ROUTES
+    for path, method in routes:
         integration = paths[path][method]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
-        assert "ApiFunction.Arn" in json.dumps(integration["uri"])
+        function = "ApiFunction" if (path, method) in CONTRACT_ROUTES else "DashboardFunction"
+        assert f"{function}.Arn" in json.dumps(integration["uri"]), (path, method)
+        authorized = paths[path][method].get("security") == [{"CognitoAuthorizer": []}]
+        assert authorized is ((path, method) in DASHBOARD_SIGNED_IN_ROUTES), (path, method)
     # CORS preflight answered by API Gateway itself.
     assert all("options" in methods for methods in paths.values())
 
