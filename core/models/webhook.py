@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field, model_serializer
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (Standard Webhooks' format: whsec_<base64 of the key bytes>)
 SECRET_BYTES = 32
@@ -22,13 +22,21 @@ def message_id(task_id: str) -> str:
     return f"msg_{task_id}"
 
 
+class WebhookAttemptJson(TypedDict):
+    """An attempt as task status shows it: every key always present, nulls included."""
+
+    at: str  # ISO 8601
+    status_code: int | None
+    error: str | None
+
+
 class WebhookAttempt(BaseModel):
     at: datetime
     status_code: int | None = None  # the receiver's HTTP status; None when no answer came
     error: str | None = None  # why the attempt did not deliver; None when it did
 
     @model_serializer(mode="plain")
-    def _always_every_key(self) -> dict[str, Any]:
+    def _always_every_key(self) -> WebhookAttemptJson:
         # Nulls are part of the documented shape (status bodies are dumped with exclude_none).
         return {"at": self.at.isoformat(), "status_code": self.status_code, "error": self.error}
 

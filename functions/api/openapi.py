@@ -27,7 +27,7 @@ from core.models.http_bodies import (
 )
 from core.models.payload_limits import MAX_EVENT_BODY_BYTES, MAX_URL_IMAGE_BYTES
 from core.models.task import TaskView
-from core.models.webhook import WebhookAttempt, WebhookState
+from core.models.webhook import WebhookState
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from functions.api.prefer_wait import MAX_WAIT_SECONDS
@@ -113,8 +113,7 @@ def _schemas() -> dict[str, Any]:
         (UploadCreated, "serialization"),
         (UploadRequest, "validation"),
         (JsonSwapBody, "validation"),
-        # Validation mode: WebhookAttempt's serializer is a plain function (it keeps nulls).
-        (WebhookState, "validation"),
+        (WebhookState, "serialization"),
         (WebhookSecretCreated, "serialization"),
     ]
     _, top = models_json_schema(models, ref_template=SCHEMA_PREFIX + "{model}")
@@ -123,8 +122,7 @@ def _schemas() -> dict[str, Any]:
         **_ref(WebhookState),
         "description": "The webhook's delivery (only when the submission named a webhook_url).",
     }
-    # Every key is always sent, nulls included.
-    schemas[WebhookAttempt.__name__]["required"] = sorted(WebhookAttempt.model_fields)
+    # Every key is always sent (status bodies keep the webhook's defaults).
     schemas[WebhookState.__name__]["required"] = sorted(WebhookState.model_fields)
     for name in ("TaskView", "SubmissionAccepted", "HealthBody", "ErrorEnvelope", "UploadCreated"):
         schemas[name]["required"] = sorted({*schemas[name].get("required", []), "success"})
