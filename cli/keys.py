@@ -25,6 +25,7 @@ from core.logic.key_service import (
     list_keys_with_usage,
     revoke_key,
     set_key_enabled,
+    set_visible_label,
 )
 from core.logic.rate_limit import RateLimiter, Usage, WindowUsage
 from core.models.api_key import ApiKeyRecord
@@ -43,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--hourly", type=int, default=None, help="requests per clock hour (enterprise only)")
     create.add_argument("--daily", type=int, default=None, help="requests per UTC day (enterprise only)")
     create.add_argument("--name", default="", help="who or what the key is for")
+    create.add_argument(
+        "--visible-label", action="store_true", help='stamp "AI-generated" in a corner of its results'
+    )
     _json_option(create)
     create.set_defaults(run=_guarded(_run_create))
 
@@ -63,6 +67,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         toggle.add_argument("key_id")
         _json_option(toggle)
         toggle.set_defaults(run=_guarded(_toggle_command(enabled)))
+
+    update = actions.add_parser("update", help="change a key's options")
+    update.add_argument("key_id")
+    update.add_argument(
+        "--visible-label",
+        action=argparse.BooleanOptionalAction,
+        required=True,
+        help='stamp (or stop stamping) "AI-generated" in a corner of its results',
+    )
+    _json_option(update)
+    update.set_defaults(run=_guarded(_run_update))
 
     usage = actions.add_parser("usage", help="a key's use of its hour and day windows")
     usage.add_argument("key_id")
@@ -119,7 +134,12 @@ def _run_create(args: argparse.Namespace) -> int:
     if args.plan is not Plan.ENTERPRISE and (args.hourly is not None or args.daily is not None):
         raise ValueError(f"--hourly/--daily are for enterprise keys; {args.plan.value} has fixed limits")
     api_key, record = create_key(
-        _key_table(), plan=args.plan, name=args.name, hourly_limit=args.hourly, daily_limit=args.daily
+        _key_table(),
+        plan=args.plan,
+        name=args.name,
+        hourly_limit=args.hourly,
+        daily_limit=args.daily,
+        visible_label=args.visible_label,
     )
     if args.json:
         print(json.dumps({"api_key": api_key, "webhook_secret": record.webhook_secret, **_key_view(record)}))
@@ -131,6 +151,15 @@ def _run_create(args: argparse.Namespace) -> int:
     print(f"webhook signing secret  {record.webhook_secret}")
     print("Store the key now: it is not shown again (only its SHA-256 hash is kept).")
     print("The webhook secret is not shown again either (POST /api/webhooks/secret makes a new one).")
+    return 0
+
+
+def _run_update(args: argparse.Namespace) -> int:
+    record = set_visible_label(_key_table(), args.key_id, args.visible_label)
+    if args.json:
+        print(json.dumps(_key_view(record)))
+    else:
+        print(f"{record.key_id}: visible label {'on' if record.visible_label else 'off'}")
     return 0
 
 

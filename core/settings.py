@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
     # http://, any port and loopback receivers; only the local stack sets it (stages: https on 443, public).
     webhook_allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")
+    # Provenance: the Secrets Manager secret (template C2paSigningSecret) holding the stage's Content
+    # Credentials key and certificate chain; the worker signs every result with it.
+    c2pa_signing_secret: str = Field("faceswap-local-c2pa-signing-secret", alias="C2PA_SIGNING_SECRET")
 
     # Keys
     # How long a warm function may keep using a key record it looked up: the bound on how late a

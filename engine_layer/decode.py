@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, PngImagePlugin
 
 from engine_layer.datatypes import DecodedImage
 from engine_layer.errors import InvalidImage
@@ -193,8 +193,9 @@ def _bgr_pixels(rgb: Image.Image) -> NDArray[np.uint8]:
     return pixels
 
 
-def encode_image(scene: DecodedImage, pixels: NDArray[np.uint8]) -> bytes:
-    """Encode BGR `pixels` in the scene's format, with the scene's alpha (PNG/WebP) and ICC profile."""
+def encode_image(scene: DecodedImage, pixels: NDArray[np.uint8], xmp: bytes | None = None) -> bytes:
+    """Encode BGR `pixels` in the scene's format, with the scene's alpha (PNG/WebP) and ICC profile, and
+    `xmp` (a packet) in the format's own place: JPEG APP1, WebP's XMP chunk, PNG's iTXt XML:com.adobe.xmp."""
     image = _pil_from_bgr(pixels)
     alpha = scene.alpha
     if alpha is not None and scene.format in ("PNG", "WEBP") and alpha.shape == pixels.shape[:2]:
@@ -208,6 +209,12 @@ def encode_image(scene: DecodedImage, pixels: NDArray[np.uint8]) -> bytes:
         options.update(_WEBP_LOSSLESS if scene.webp_lossless else {"quality": WEBP_QUALITY, "exact": True})
     else:
         options.update(compress_level=6)
+    if xmp and scene.format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
+        options["pnginfo"] = info
+    elif xmp:
+        options["xmp"] = xmp
     out = io.BytesIO()
     image.save(out, format=scene.format, **options)
     return out.getvalue()

@@ -31,6 +31,8 @@ from engine_layer.face_crop import FaceCrop
 from engine_layer.landmarks import load_landmarker
 from engine_layer.manifest import Tier
 from engine_layer.operations import REQUIRED_FACES, SCENE_FIELD, Operation
+from engine_layer.provenance.labels import ResultLabels, apply_labels
+from engine_layer.provenance.xmp import build_xmp, engine_version
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +102,11 @@ class Engine:
         images: Mapping[str, bytes],
         swap_index: tuple[int, int] | None = None,
         enhance: bool = False,
+        labels: ResultLabels | None = None,
     ) -> SwapResult:
         """Run one operation. `images` maps the contract's field names to the uploaded bytes.
+
+        Every result carries XMP provenance; `labels` adds the watermark and/or visible label.
 
         `swap_index` (faceswap2 only, 0-based): entry i names the source face that lands on target face i.
         """
@@ -125,12 +130,16 @@ class Engine:
         if enhance:
             for index in range(len(plan)):
                 _guarded("restoring", partial(work.apply, index, self.restorer.restore))
-        encoded = _guarded("encoding the result", lambda: encode_image(scene.image, pixels))
+        engine = {**self.describe(), "restorer": self.restorer.name if enhance else NO_RESTORER}
+        if labels is not None:
+            pixels = _guarded("labelling the result", partial(apply_labels, pixels, labels))
+        xmp = build_xmp(operation.value, engine, engine_version())
+        encoded = _guarded("encoding the result", partial(encode_image, scene.image, pixels, xmp))
         return SwapResult(
             image=encoded,
             content_type=CONTENT_TYPES[scene.image.format],
             format=scene.image.format,
-            engine={**self.describe(), "restorer": self.restorer.name if enhance else NO_RESTORER},
+            engine=engine,
             quality=_quality_report(inputs, scene, plan, identities),
         )
 

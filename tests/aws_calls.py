@@ -104,6 +104,15 @@ def resource_arns(service: str, params: dict[str, Any]) -> tuple[str, ...]:
             arn = f"arn:{p}:dynamodb:{region}:{account}:table/{table}"
             arns.append(f"{arn}/index/{params['IndexName']}" if "IndexName" in params else arn)
         return tuple(arns)
+    if service == "secretsmanager":
+        # On AWS the code gets the ARN (the template's Ref); locally the name, whose ARN ends in "-" and
+        # six characters moto chose: written as the wildcard the policy's resolved Ref uses too.
+        secret = str(params.get("SecretId", ""))
+        return (
+            secret
+            if secret.startswith("arn:")
+            else f"arn:{p}:secretsmanager:{region}:{account}:secret:{secret}-??????",
+        )
     return (f"<{service} resource>",)
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from core.logic.fault_injection import fault_point
 from engine_layer.datatypes import SwapResult
 from engine_layer.operations import Operation
+from engine_layer.provenance.labels import ResultLabels
 
 ENGINE_THREAD = "engine-run"
 
@@ -32,6 +33,7 @@ class SwapEngine(Protocol):
         images: Mapping[str, bytes],
         swap_index: tuple[int, int] | None,
         enhance: bool,
+        labels: ResultLabels | None = None,
     ) -> SwapResult: ...
 
     def describe(self) -> dict[str, str]: ...
@@ -56,6 +58,7 @@ def call_engine(
     shutdown_grace_seconds: float,
     timeout_seconds: float,
     poll_seconds: float = 0.05,
+    labels: ResultLabels | None = None,
 ) -> SwapResult:
     """engine.run(...), raising its exception as if called directly, or ShutdownRequested/EngineTimeout."""
     outcome: dict[str, SwapResult | BaseException] = {}
@@ -64,7 +67,7 @@ def call_engine(
     def target() -> None:
         try:
             fault_point("engine")  # tests: a call that runs past its time limit (inert elsewhere)
-            outcome["result"] = engine.run(operation, images, swap_index, enhance)
+            outcome["result"] = engine.run(operation, images, swap_index, enhance, labels)
         except BaseException as error:  # handed to the calling thread below
             outcome["error"] = error
         finally:

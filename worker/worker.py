@@ -22,6 +22,7 @@ from core.adapters.sqs import TaskMessage, TaskQueue
 from core.adapters.task_table import TaskTable
 from core.adapters.webhook_queue import WebhookQueue
 from core.logic.fault_injection import fault_point
+from core.logic.provenance import ResultProvenance
 from core.logic.webhook_announce import schedule_first
 from core.models.errors import ErrorCode, error_from_engine
 from core.models.task import Task, TaskStatus, result_key
@@ -31,6 +32,7 @@ from engine_layer.errors import EngineError
 from worker.config import WorkerConfig
 from worker.engine_call import EngineTimeout, ShutdownRequested, SwapEngine, call_engine
 from worker.heartbeat import Heartbeat
+from worker.provenance_setup import provenance_from_settings
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -67,6 +69,7 @@ class Worker:
         config: WorkerConfig,
         worker_id: str | None = None,
         webhooks: WebhookQueue | None = None,
+        provenance: ResultProvenance | None = None,
     ) -> None:
         self.engine = engine
         self.queue = queue
@@ -74,6 +77,7 @@ class Worker:
         self.media = media
         self.config = config
         self.worker_id = worker_id or new_worker_id()
+        self.provenance = provenance  # watermark + Content Credentials (from_settings always sets it)
         self.stop = threading.Event()
         # Where a finished task's webhook is announced (None: this worker sends none).
         self.webhooks = webhooks
@@ -100,6 +104,7 @@ class Worker:
             media=MediaStore(settings.media_bucket),
             config=config or WorkerConfig.from_settings(settings),
             webhooks=WebhookQueue(settings.webhook_queue_url) if settings.webhook_queue_url else None,
+            provenance=provenance_from_settings(settings),
         )
 
     # --- the loop -------------------------------------------------------------------------------
@@ -199,6 +204,7 @@ class Worker:
     def _process(self, task: Task, message: TaskMessage, heartbeat: Heartbeat) -> Outcome:
         fault_point("after_claim")
         images = {field: self.media.get(key) for field, key in task.inputs.items()}
+        labels = self.provenance.labels_for(task) if self.provenance else None
         result = call_engine(
             self.engine,
             task.operation,
@@ -208,11 +214,13 @@ class Worker:
             stop=self.stop,
             shutdown_grace_seconds=self.config.shutdown_grace_seconds,
             timeout_seconds=self.config.engine_timeout_seconds,
+            labels=labels,
         )
         if heartbeat.lease_lost.is_set():
             return Outcome.LEASE_LOST
         key = result_key(task.task_id, EXTENSIONS.get(result.content_type, result.format.lower()))
-        if not self.media.put_once(key, result.image, result.content_type):
+        image = self.provenance.sign(task, result, images) if self.provenance else result.image
+        if not self.media.put_once(key, image, result.content_type):
             # An earlier attempt stored the result and died before saying so: the result is written once.
             logger.info("result already stored by an earlier attempt", task_id=task.task_id)
         fault_point("after_result_upload")

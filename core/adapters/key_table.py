@@ -73,6 +73,15 @@ class KeyTable:
             extra_condition=" AND #status <> :revoked",
         )
 
+    def set_visible_label(self, key_hash: str, on: bool) -> ApiKeyRecord | None:
+        """Set the key's visible-label option unless it is revoked. None if it is unknown or revoked."""
+        return self._update_existing(
+            key_hash,
+            "SET visible_label = :on",
+            {":on": on, ":revoked": KeyStatus.REVOKED.value},
+            extra_condition=" AND #status <> :revoked",
+        )
+
     def mark_revoked(self, key_hash: str, at: datetime) -> ApiKeyRecord | None:
         """Revoke the key (idempotent: a second revocation keeps the first time). None if it is unknown."""
         return self._update_existing(

@@ -34,6 +34,7 @@ def create_key(
     hourly_limit: int | None = None,
     daily_limit: int | None = None,
     owner_id: str | None = None,
+    visible_label: bool = False,
 ) -> tuple[str, ApiKeyRecord]:
     """Store a new key (its hash only) and return the plaintext once, with the record.
 
@@ -49,6 +50,7 @@ def create_key(
         webhook_secret=new_webhook_secret(),
         owner_id=owner_id,
         key_prefix=key_prefix(plaintext),
+        visible_label=visible_label,
     )
     table.put_new(record)
     return plaintext, record
@@ -94,6 +96,16 @@ def set_key_enabled(table: KeyTable, key_id: str, enabled: bool, cache: KeyCache
         raise KeyNotFound(key_id)
     updated = table.set_enabled(found.key_hash, enabled)
     if updated is None:
+        raise KeyNotFound(key_id)
+    cache.drop(found.key_hash)
+    return updated
+
+
+def set_visible_label(table: KeyTable, key_id: str, on: bool, cache: KeyCache = key_cache) -> ApiKeyRecord:
+    """Turn the visible "AI-generated" label on this key's future results on or off."""
+    found = table.find_by_key_id(key_id)
+    updated = table.set_visible_label(found.key_hash, on) if found is not None else None
+    if found is None or updated is None:
         raise KeyNotFound(key_id)
     cache.drop(found.key_hash)
     return updated

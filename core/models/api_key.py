@@ -60,6 +60,8 @@ class ApiKeyRecord(BaseModel):
     hourly_limit: int | None = None
     daily_limit: int | None = None
     status: KeyStatus = KeyStatus.ACTIVE
+    # Results of this key carry a visible "AI-generated" corner label (off by default; issue 13).
+    visible_label: bool = False
     created_at: datetime = Field(default_factory=utc_now)
     revoked_at: datetime | None = None
     # Signs this key's webhooks (Standard Webhooks, whsec_...); shown once at creation and rotation.

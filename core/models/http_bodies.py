@@ -7,7 +7,7 @@ derives its schema from, so the two cannot drift. Models marked "schema only" de
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,3 +64,23 @@ class WebhookSecretCreated(BaseModel):
 
     success: Literal[True] = True
     webhook_secret: str = Field(pattern=r"^whsec_[A-Za-z0-9+/=]+$")
+
+
+class WatermarkReport(BaseModel):
+    found: bool
+    confidence: float = Field(ge=0, le=1, description="1 minus the chance an unmarked image reads as marked.")
+    registered: bool = Field(description="The mark was issued by this service for a task not yet expired.")
+    task_id: str | None = Field(description="The task behind the mark: only for the key that owns it.")
+
+
+class VerifyReport(BaseModel):
+    """200 answer to POST /api/verify: what marks an image carries (README "Provenance")."""
+
+    success: Literal[True] = True
+    metadata: dict[str, Any] | None = Field(
+        description="Our XMP fields (digital source type, operation, engine)."
+    )
+    c2pa: dict[str, Any] = Field(
+        description="Content Credentials: present, valid, validation_state, actions."
+    )
+    watermark: WatermarkReport

@@ -43,6 +43,7 @@ class Task(BaseModel):
     status: TaskStatus = TaskStatus.QUEUED
     enhance: bool = False
     swap_index: tuple[int, int] | None = None  # 0-based: entry i = source face landing on target face i
+    visible_label: bool = False  # the key's choice at submission: draw "AI-generated" in a corner
     inputs: dict[str, str]  # contract field name -> S3 object key
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

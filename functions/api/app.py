@@ -18,7 +18,7 @@ from core.observability import logger
 from core.settings import Settings, get_settings
 from engine_layer.errors import EngineError
 from engine_layer.operations import Operation
-from functions.api import health, openapi, status, submission, uploads
+from functions.api import health, openapi, status, submission, uploads, verify
 from functions.api.auth import current_key
 from functions.api.idempotency import REPLAYED_HEADER
 from functions.api.middlewares import STATUS_MIDDLEWARES, SWAP_MIDDLEWARES, UNCOUNTED_MIDDLEWARES
@@ -77,7 +77,7 @@ def _swap(operation: Operation) -> Response[Any]:
         allow_loopback=settings.webhook_allow_loopback,
     )
     checked = submission.check(operation, raw, settings, key_id=key.key_id)
-    task = submission.submit(checked, key.key_id, settings, webhook_url)
+    task = submission.submit(checked, key.key_id, settings, webhook_url, visible_label=key.visible_label)
     metrics.add_metric(name="TaskSubmitted", unit=MetricUnit.Count, value=1)
     logger.info("task queued", operation=operation.value)
     accepted = SubmissionAccepted(
@@ -118,6 +118,15 @@ def rotate_webhook_secret() -> Response[Any]:
     if secret is None:  # revoked or disabled since authentication (the key cache's second)
         raise ApiError(ErrorCode.INVALID_API_KEY, "The provided API key is invalid or has been revoked.")
     return _json(HTTPStatus.CREATED, WebhookSecretCreated(webhook_secret=secret).model_dump(mode="json"))
+
+
+@app.post("/api/verify", middlewares=UNCOUNTED_MIDDLEWARES)
+def verify_image() -> Response[Any]:
+    """What marks an image carries (XMP, Content Credentials, watermark); not counted against the plan."""
+    event = app.current_event
+    body = event_body_bytes(event.body, bool(event.is_base64_encoded))
+    report = verify.verify(event.headers.get("content-type"), body, current_key(app).key_id, get_settings())
+    return _json(HTTPStatus.OK, report)
 
 
 @app.get("/api/health")

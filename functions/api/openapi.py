@@ -23,6 +23,7 @@ from core.models.http_bodies import (
     SubmissionAccepted,
     UploadCreated,
     UploadRequest,
+    VerifyReport,
     WebhookSecretCreated,
 )
 from core.models.payload_limits import MAX_EVENT_BODY_BYTES, MAX_URL_IMAGE_BYTES
@@ -112,6 +113,7 @@ def _schemas() -> dict[str, Any]:
         (ErrorEnvelope, "serialization"),
         (UploadCreated, "serialization"),
         (UploadRequest, "validation"),
+        (VerifyReport, "serialization"),
         (JsonSwapBody, "validation"),
         (WebhookState, "serialization"),
         (WebhookSecretCreated, "serialization"),
@@ -279,6 +281,42 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": _json_content(_ref(UploadRequest))},
             "responses": {
                 "201": _response("The upload's form.", _ref(UploadCreated), required_headers=_LIMIT_HEADERS),
+                **_errors(400, 401, 403, 413, 500),
+            },
+        }
+    }
+    paths["/api/verify"] = {
+        "post": {
+            "operationId": "verify_image",
+            "summary": "What provenance marks an image carries: our XMP, Content Credentials, the watermark.",
+            "description": "Not counted against the plan. Send the image as multipart part `image`, or JSON "
+            '`{"image": "https://..."}` (same URL rules as submissions). The task behind a watermark is '
+            "named only to the key that owns it.",
+            "tags": ["provenance"],
+            "security": [{"ApiKey": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["image"],
+                            "properties": {"image": {"type": "string", "format": "binary"}},
+                        }
+                    },
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["image"],
+                            "properties": {"image": {"type": "string"}},
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "200": _response(
+                    "What the image carries.", _ref(VerifyReport), required_headers=_LIMIT_HEADERS
+                ),
                 **_errors(400, 401, 403, 413, 500),
             },
         }

@@ -66,10 +66,16 @@ def check(
 
 
 def submit(
-    checked: CheckedSubmission, key_id: str, settings: Settings, webhook_url: str | None = None
+    checked: CheckedSubmission,
+    key_id: str,
+    settings: Settings,
+    webhook_url: str | None = None,
+    *,
+    visible_label: bool = False,
 ) -> Task:
     task = Task.new(
         key_id=key_id,
+        visible_label=visible_label,
         operation=checked.operation,
         inputs={},
         ttl_days=settings.task_ttl_days,

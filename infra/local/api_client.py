@@ -37,6 +37,15 @@ class FaceSwapClient:
             f"{self.base_url}/api/task-status/{task_id}", headers={"X-Api-Key": self.api_key}, timeout=30
         )
 
+    def verify(self, image: bytes) -> requests.Response:
+        """POST /api/verify with the image as multipart field `image`."""
+        return self.session.post(
+            f"{self.base_url}/api/verify",
+            files={"image": ("image", image, "application/octet-stream")},
+            headers={"X-Api-Key": self.api_key},
+            timeout=60,
+        )
+
     def wait(self, task_id: str, timeout: float = 120, interval: float = 0.15) -> dict[str, Any]:
         """Poll (under the 10 per second status limit) until completed or failed; returns the last body."""
         deadline = time.monotonic() + timeout

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from core.logic.local_certificate import local_signing_material
 from infra.local.template import function_environment, resources
 
 if TYPE_CHECKING:
@@ -64,6 +65,14 @@ def create_resources(stage: str = "local", region: str = "us-east-1") -> dict[st
             dynamodb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
+        refs[logical_id] = name
+
+    secrets = session.client("secretsmanager")
+    for logical_id in resources("AWS::SecretsManager::Secret"):
+        # The only secret is the Content Credentials key: a throwaway chain made now, never written to disk.
+        # Named by its name (stable, so infra/local/env.json can hold it); on AWS the Ref is the ARN.
+        name = physical_name(stage, logical_id)
+        secrets.create_secret(Name=name, SecretString=local_signing_material().model_dump_json())
         refs[logical_id] = name
 
     env: dict[str, str] = {}

@@ -40,6 +40,10 @@ FUNCTION_PACKAGES = (
     "core",
 )
 LAYER_MODELS = (manifest.SCRFD,)  # the API's face pre-check
+# Declared by c2pa-python (cryptography, for its optional signing callbacks) and invisible-watermark
+# (PyWavelets, for its DWT methods) but never imported on the API's path: POST /api/verify only reads
+# manifests and RivaGAN marks. Signing runs in the worker. Leaving them out keeps the bundle under 250 MiB.
+FUNCTION_EXCLUDED = frozenset({"cryptography", "cffi", "pycparser", "pywavelets"})
 # Lambda's limit for a function and all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -137,7 +141,7 @@ def build_function(artifacts: Path) -> None:
         own = [
             line
             for line in requirements.splitlines()
-            if (name := requirement_name(line)) and name not in in_layer
+            if (name := requirement_name(line)) and name not in in_layer and name not in FUNCTION_EXCLUDED
         ]
         own_file = Path(scratch) / "function.txt"
         own_file.write_text("\n".join(own) + "\n")

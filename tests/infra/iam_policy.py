@@ -85,6 +85,7 @@ def _glob(pattern: str, value: str, *, case: bool) -> bool:
 # --- the template's resources and intrinsic functions, for one stage -------------------------------------
 
 _DATA_TYPES = {"AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::DynamoDB::Table"}
+_SECRET = "AWS::SecretsManager::Secret"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Resolver:
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.name(logical_id)}"
         if kind in _DATA_TYPES:
             return self.name(logical_id)
+        if kind == _SECRET:  # Ref gives the ARN, which ends in "-" and six random characters
+            return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{self.name(logical_id)}-??????"
         return f"<{logical_id}>"  # not a data resource: never part of a data-access ARN
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -167,6 +170,8 @@ class Resolver:
             if resource["Type"] in _DATA_TYPES:
                 arn = self.get_att(logical_id, "Arn")
                 patterns += [arn, f"{arn}/*"]
+            elif resource["Type"] == _SECRET:
+                patterns.append(self.ref(logical_id))
         return patterns
 
 

@@ -114,3 +114,23 @@ def test_the_installed_command_reads_boto3s_own_endpoint_settings(
     created = json.loads(answer.stdout)
     record = find_key(key_table, created["api_key"])
     assert record is not None and record.key_id == created["key_id"]
+
+
+def test_visible_label_is_off_by_default_and_set_per_key(
+    capsys: pytest.CaptureFixture[str], key_table: KeyTable
+) -> None:
+    code, out, _ = run(capsys, "create", "--json")
+    plain = json.loads(out)
+    assert code == 0 and plain["visible_label"] is False
+    code, out, _ = run(capsys, "create", "--visible-label", "--json")
+    labelled = json.loads(out)
+    assert code == 0 and labelled["visible_label"] is True
+    assert find_key(key_table, labelled["api_key"]).visible_label is True  # type: ignore[union-attr]
+
+    code, out, _ = run(capsys, "update", plain["key_id"], "--visible-label")
+    assert code == 0 and "visible label on" in out
+    assert find_key(key_table, plain["api_key"]).visible_label is True  # type: ignore[union-attr]
+    code, out, _ = run(capsys, "update", plain["key_id"], "--no-visible-label", "--json")
+    assert code == 0 and json.loads(out)["visible_label"] is False
+    code, _, err = run(capsys, "update", "key_doesnotexist", "--visible-label")
+    assert code != 0 and "key_doesnotexist" in err

@@ -78,6 +78,7 @@ def submit(settings: Settings, tasks: TaskTable, queue: TaskQueue, media: MediaS
         enhance: bool = False,
         content_type: str = "image/jpeg",
         key_id: str = "key_worker_tests",
+        visible_label: bool = False,
     ) -> Task:
         task_id = new_task_id()
         inputs = {field: input_key(task_id, field) for field in images}
@@ -91,6 +92,7 @@ def submit(settings: Settings, tasks: TaskTable, queue: TaskQueue, media: MediaS
             ttl_days=settings.task_ttl_days,
             swap_index=swap_index,
             enhance=enhance,
+            visible_label=visible_label,
         )
         tasks.create(task)
         queue.send(task.task_id)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from engine_layer.datatypes import SwapResult
 from engine_layer.operations import Operation
+from engine_layer.provenance.labels import ResultLabels
 
 
 class RaisingEngine:
@@ -27,6 +28,7 @@ class RaisingEngine:
         images: Mapping[str, bytes],
         swap_index: tuple[int, int] | None,
         enhance: bool,
+        labels: ResultLabels | None = None,
     ) -> SwapResult:
         self.calls += 1
         self.started.set()
@@ -51,10 +53,11 @@ class DelayedEngine:
         images: Mapping[str, bytes],
         swap_index: tuple[int, int] | None,
         enhance: bool,
+        labels: ResultLabels | None = None,
     ) -> SwapResult:
         self.started.set()
         time.sleep(self.delay_seconds)
-        return self.engine.run(operation, images, swap_index, enhance)  # type: ignore[attr-defined]
+        return self.engine.run(operation, images, swap_index, enhance, labels)  # type: ignore[attr-defined]
 
     def describe(self) -> dict[str, str]:
         return self.engine.describe()  # type: ignore[attr-defined]
