@@ -58,7 +58,8 @@ from engine_layer import manifest
 from engine_layer.datatypes import DecodedImage
 from engine_layer.decode import decode_image, encode_image
 from engine_layer.engine import Engine
-from engine_layer.landmarks import DlibLandmarker
+from engine_layer.landmarks import DlibLandmarker, Landmarker
+from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import smooth_over, to_lab
 from engine_layer.offline.geometry import extended_landmarks, face_size
 from engine_layer.offline.masks import outline_points, skin_mask
@@ -199,7 +200,7 @@ def hard_pairs(pairs: list[tuple[PhotoFace, PhotoFace]]) -> list[tuple[PhotoFace
 
 
 def score_swap(
-    engine: Engine, landmarker: DlibLandmarker, judge: Judge, scene: DecodedImage, reencoded: np.ndarray,
+    engine: Engine, landmarker: Landmarker, judge: Judge, scene: DecodedImage, reencoded: np.ndarray,
     source: PhotoFace, target: PhotoFace,
 ) -> tuple[SwapScore, np.ndarray]:  # fmt: skip
     started = time.perf_counter()
@@ -323,8 +324,12 @@ def load_photos(photos_dir: Path) -> dict[str, DecodedImage]:
 def evaluate(photos_dir: Path, model_dir: Path, out_dir: Path, quick: bool = False) -> int:
     started = time.perf_counter()
     engine = Engine.load(model_dir, tier="offline", providers=["CPUExecutionProvider"])
-    landmarker = DlibLandmarker(manifest.DLIB_68.path(model_dir))
-    judge = Judge(model_dir, landmarker)
+    # Where the face is (masks, edits, seams) by the points the swap itself uses (the engine's default
+    # landmarker, MediaPipe's face mesh); dlib's 68 only feed the judge's descriptor, which needs them.
+    if not isinstance(engine.swapper, ClassicSwapper):
+        raise SystemExit("make eval measures the offline tier's ClassicSwapper.")
+    landmarker = engine.swapper
+    judge = Judge(model_dir, DlibLandmarker(manifest.DLIB_68.path(model_dir)))
     photos = load_photos(photos_dir)
     faces = collect_faces(photos, engine, judge)
     pairs = different_people(faces)

@@ -20,6 +20,9 @@ from engine_layer.offline.colour import smooth_over
 _FILL_SIGMA = 0.04  # of face size: how far skin is spread over eyes, mouth and occluders
 _SOURCE_RADIUS = 0.15  # of face size: the guided filter's window on the source
 _SOURCE_EPS = 0.02  # log-lightness variance under which a change is taken for shading, not an edge
+_PROFILE_BIN = 0.01  # of face size: bins of the light's profile across the nose line
+_PROFILE_SMOOTH = 2.0  # bins
+_PROFILE_MIN_WEIGHT = 3.0
 _SCENE_SIGMA = 0.12  # of face size: the scene's shading, smoothed over its skin only
 _MIN_WEIGHT = 30.0
 _GREY_CHROMA = 1.5  # a, b spread below which skin is taken to be grey (a monochrome photo)
@@ -69,7 +72,11 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
 
 
 def source_base(
-    log_lab: np.ndarray, weights: np.ndarray, size: float, side: np.ndarray | None = None
+    log_lab: np.ndarray,
+    weights: np.ndarray,
+    size: float,
+    side: np.ndarray | None = None,
+    across: np.ndarray | None = None,
 ) -> np.ndarray:
     """The source's light-made part (log-Lab): edge-aware, so a hard shadow's edge stays in it.
 
@@ -88,7 +95,16 @@ def source_base(
     w = np.clip(weights, 0.0, 1.0)[..., None]
     filled = (w * log_lab + (1.0 - w) * fill).astype(np.float32)
     radius = max(1, round(size * _SOURCE_RADIUS))
-    return guided_filter(np.ascontiguousarray(filled[..., 0]), filled, radius, _SOURCE_EPS)
+    sided = np.zeros_like(filled)
+    if across is not None:
+        # Light from one side first, as a profile across the nose line: the guided filter alone leaks
+        # a fifth of a hard shadow's edge into the detail (a light and a dark band along it).
+        # Chroma too: a strong light pales the skin it falls on, and that would come through as detail.
+        for channel in range(3):
+            sided[..., channel] = across_profile(filled[..., channel], weights, across, size)
+    rest = filled - sided
+    base: np.ndarray = sided + guided_filter(np.ascontiguousarray(rest[..., 0]), rest, radius, _SOURCE_EPS)
+    return base
 
 
 def relight(
@@ -99,12 +115,14 @@ def relight(
     size: float,
     hidden: np.ndarray | None = None,
     side: np.ndarray | None = None,
+    across: np.ndarray | None = None,
 ) -> np.ndarray:
     """The warped source (Lab) under the scene's light and skin tone; all arrays region-sized, aligned.
 
     `source_skin` and `scene_skin` (0..1) weight the pixels that are each face's own visible skin;
     where `hidden` (0..1) the source's detail is dropped (an occluder): plain scene-lit skin shows.
-    `side` (0..1) says which half of the face each pixel is on (see `face_halves`).
+    `side` (0..1) says which half of the face each pixel is on (see `face_halves`), `across` how far
+    from the nose line (see `across_nose_line`).
     """
     if float(source_skin.sum()) < _MIN_WEIGHT or float(scene_skin.sum()) < _MIN_WEIGHT:
         return source_lab.copy()
@@ -112,7 +130,7 @@ def relight(
     # The scene's shading is a plain smoothing over its skin: an edge-aware one would keep the
     # target's own wrinkles and folds, and with them some of the target's identity.
     scene_base = smooth_over(scene_log, scene_skin, max(1.0, size * _SCENE_SIGMA))
-    detail = source_log - source_base(source_log, source_skin, size, side)
+    detail = source_log - source_base(source_log, source_skin, size, side, across)
     # Chroma detail (lips, cheeks' flush) keeps the scene's saturation: none at all in a grey photo.
     scene_spread = _spread(scene_lab, scene_skin)
     source_spread = _spread(source_lab, source_skin)
@@ -127,17 +145,49 @@ def relight(
     return from_log(scene_base + detail)
 
 
-def face_halves(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray, size: float) -> np.ndarray:
-    """float32 0..1 over `shape`: 1 on the face's half toward landmark 16, 0 toward landmark 0, split
-    at the nose line (landmarks 27 to 33) with an edge 1% of the face soft."""
+def across_nose_line(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """float32 over `shape`: each pixel's signed distance (px) from the nose line (landmarks 27 to 33),
+    positive on the face's half toward landmark 16."""
     top, bottom = landmarks[27] - origin, landmarks[33] - origin
     along = (bottom - top).astype(np.float64)
     normal = np.array([along[1], -along[0]]) / max(float(np.linalg.norm(along)), 1e-6)
     if float((landmarks[16] - origin - top) @ normal) < 0:
         normal = -normal
     ys, xs = np.mgrid[: shape[0], : shape[1]]
-    signed: NDArray[np.float64] = (xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]
+    signed: np.ndarray = ((xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]).astype(np.float32)
+    return signed
+
+
+def face_halves(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray, size: float) -> np.ndarray:
+    """float32 0..1 over `shape`: 1 on the face's half toward landmark 16, 0 toward landmark 0, split
+    at the nose line (landmarks 27 to 33) with an edge 1% of the face soft."""
+    signed = across_nose_line(shape, landmarks, origin)
     return (1.0 / (1.0 + np.exp(-np.clip(signed / max(size * 0.01, 0.5), -30, 30)))).astype(np.float32)
+
+
+def across_profile(
+    log_lightness: np.ndarray, weights: np.ndarray, across: np.ndarray, size: float
+) -> np.ndarray:
+    """The skin's mean log-lightness as a function of the distance across the nose line, spread back
+    over the image (float32): a light falling from one side (a hard shadow past the nose, a gradient)
+    whatever its edge's softness, while the face's own features, which run in every direction, average
+    out of it along the line."""
+    step = max(1.0, size * _PROFILE_BIN)
+    bins = np.round(across / step).astype(np.int64)
+    low = int(bins.min())
+    index = (bins - low).ravel()
+    w = np.clip(weights, 0.0, 1.0).ravel().astype(np.float64)
+    totals = np.bincount(index, weights=w)
+    sums = np.bincount(index, weights=w * log_lightness.ravel())
+    known = totals > _PROFILE_MIN_WEIGHT
+    if known.sum() < 2:
+        return np.full(log_lightness.shape, float(sums.sum() / max(totals.sum(), 1e-6)), np.float32)
+    positions = np.arange(len(totals))
+    profile = np.interp(positions, positions[known], sums[known] / totals[known])
+    smoothed = cv2.GaussianBlur(
+        profile.reshape(1, -1), (0, 0), sigmaX=_PROFILE_SMOOTH, borderType=cv2.BORDER_REPLICATE
+    )
+    return smoothed.ravel()[index].reshape(log_lightness.shape).astype(np.float32)
 
 
 def side_lighting(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> float:

@@ -27,8 +27,21 @@ from engine_layer.datatypes import Face
 from engine_layer.errors import EngineError
 from engine_layer.offline import colour, lighting, masks, occlusion
 from engine_layer.offline.blend import two_band
-from engine_layer.offline.geometry import blend_proportions, extended_landmarks, face_size, mirror, yaw
-from engine_layer.offline.warp import Region, per_four_channels, triangulate, warp_piecewise_affine
+from engine_layer.offline.geometry import (
+    MIRROR,
+    blend_proportions,
+    extended_landmarks,
+    face_size,
+    mirror,
+    yaw,
+)
+from engine_layer.offline.warp import (
+    Region,
+    per_four_channels,
+    triangle_stretch,
+    triangulate,
+    warp_piecewise_affine,
+)
 
 # How far the target's eyes, nose and mouth move to the source's layout (0 = keep target's, 1 = source's).
 PROPORTION_WEIGHT = 1.0
@@ -36,7 +49,10 @@ PROPORTION_WEIGHT = 1.0
 _CROP_MARGIN = 0.25
 _MASK_INSET = 0.04
 # Mirror the source only when that brings its head turn nearer the target's by more than this.
-_MIRROR_MARGIN = 0.04
+_MIRROR_MARGIN = 0.1
+# Share of the source's searched skin taken as occluded above which its landmarks are fitted again.
+_REFIT_SHARE = 0.02
+_ZERO = np.zeros(2, dtype=np.float32)
 
 
 class Landmarker(Protocol):
@@ -69,44 +85,29 @@ class ClassicSwapper:
         self._landmarker = landmarker
 
     def source_identity(self, image: np.ndarray, face: Face) -> LandmarkFace:
-        points = extended_landmarks(self._landmarks(image, face))
-        size = face_size(points[:68])
-        region = Region.around(points, size * _CROP_MARGIN, image.shape)
-        if region.empty:
-            raise EngineError("The source face lies outside its image.")
-        rows, cols = region.slices
-        crop = image[rows, cols]
-        local = points - region.origin
-        lab = colour.to_lab(crop)
-        zero = np.zeros(2, dtype=np.float32)
-        gate = masks.forehead_gate(lab, local, zero)
-        shape = crop.shape[:2]
-        search = masks.occlusion_search(shape, local, zero)
-        occluded = occlusion.not_face(crop, masks.lower_face_mask(shape, local, zero), search, size)
-        skin = masks.skin_mask(shape, local, zero) * (1.0 - occluded) * (gate > 0.5)
-        # Occluders are dropped whole, with a soft edge: none of their rim may leak into the face.
-        hidden = occlusion.in_front(occluded, max(1, round(size * _MASK_INSET)))
-        pixels = np.dstack([crop.astype(np.float32), gate, hidden]).astype(np.float32)
-        return LandmarkFace(
-            pixels=pixels,
-            points=local.astype(np.float32),
-            occluded_share=occlusion.share(occluded, search),
-            side_lighting=lighting.side_lighting(lab, skin, local, zero),
-        )
+        landmarks = self.landmarks(image, face, mirrored_fit=True)
+        prepared = _SourceCrop.of(image, landmarks)
+        if face.landmarks68 is None and prepared.share > _REFIT_SHARE:
+            # An occluder pulls a landmarker's fit toward itself (a disc on the chin moves the whole
+            # mesh by 1% of the face, and the warp with it): fit again with the occluders filled in.
+            filled = image.copy()
+            rows, cols = prepared.region.slices
+            filled[rows, cols] = prepared.filled()
+            refitted = _SourceCrop.of(image, self._fitted(filled, face))
+            prepared = refitted if refitted.share > 0.0 else prepared
+        return prepared.identity()
 
     def swap(self, scene: np.ndarray, target: Face, source: LandmarkFace) -> np.ndarray:
-        target68 = self._landmarks(scene, target)
+        target68 = self.landmarks(scene, target)
         size = face_size(target68)
         region = Region.around(extended_landmarks(target68), size * 0.05, scene.shape)
         if region.empty:
             return scene.copy()
-        destination = extended_landmarks(blend_proportions(target68, source.points[:68], PROPORTION_WEIGHT))
         outline = extended_landmarks(target68)  # the blend stays inside the target's own outline
-
-        pixels, points = _facing_like(source, target68)
-        pixels, points = _scaled_to(pixels, points, size)
+        plan = warp_plan(source, target68)
+        destination = plan.destination
         warped, coverage = warp_piecewise_affine(
-            pixels, points, destination, triangulate(destination), region
+            plan.pixels, plan.points, destination, plan.triangles, region
         )
         rows, cols = region.slices
         scene_patch = scene[rows, cols]
@@ -140,32 +141,154 @@ class ClassicSwapper:
             size,
             hidden=source_hidden,
             side=lighting.face_halves(shape, destination, origin, size),
+            across=lighting.across_nose_line(shape, destination, origin),
         )
         warped_lips = masks.lips_mask(shape, destination[:68], origin) * coverage
         matched = colour.match_lips(matched, scene_lab, warped_lips, masks.lips_mask(shape, target68, origin))
         patch = colour.match_grain(colour.from_lab(matched), scene_patch, scene_skin)
         return two_band(scene, patch, mask, region, sigma=2.0 * inset)
 
-    def _landmarks(self, image: np.ndarray, face: Face) -> np.ndarray:
+    def landmarks(self, image: np.ndarray, face: Face, mirrored_fit: bool = False) -> np.ndarray:
+        """The 68 points the swap works with: `face.landmarks68` when given, else the landmarker's fit;
+        with `mirrored_fit` (the source's) averaged with its fit on the mirrored photo (`_fitted`).
+
+        The target keeps the landmarker's own fit: the warp's triangulation follows the target's points,
+        and a fit averaged from two passes moves with the crop the engine cuts around the face by a
+        hundredth of a pixel, enough to flip a Delaunay edge in an open mouth (up to 81 grey levels
+        on insightface's t1.jpg, where the crop pipeline must equal the whole-frame swap)."""
         known = face.landmarks68
-        found = known if known is not None else self._landmarker.landmarks(image, face)
+        if known is not None:
+            found = known
+        elif mirrored_fit:
+            found = self._fitted(image, face)
+        else:
+            found = self._landmarker.landmarks(image, face)
         points = np.asarray(found, dtype=np.float32)
         if points.shape != (68, 2) or not np.isfinite(points).all():
             raise EngineError("The landmarker returned no usable 68 landmarks.")
         return points
 
+    def _fitted(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The landmarker's points averaged with its points on the mirrored photo (mirrored back).
 
-def _facing_like(source: LandmarkFace, target68: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The source as is, or mirrored when it is turned the other way from the target.
+        A landmark network's fit wanders with what it sees (a shadow, a disc on the chin moved the
+        mesh's eyes and mouth by 1% of the face on the shared photos); its errors on a photo and on
+        its mirror image are largely independent, so their mean wanders about half as far. Used for
+        the source, whose spoils (shadow, occluder) would otherwise move the warp.
+        """
+        points = np.asarray(self._landmarker.landmarks(image, face), dtype=np.float32)
+        width = image.shape[1]
+        flipped = self._landmarker.landmarks(np.ascontiguousarray(image[:, ::-1]), mirrored_face(face, width))
+        back = np.asarray(flipped, dtype=np.float32)
+        if back.shape != (68, 2) or points.shape != (68, 2):
+            return points
+        back[:, 0] = (width - 1) - back[:, 0]
+        averaged: np.ndarray = (points + back[MIRROR[:68]]) / 2.0
+        return averaged
+
+
+def mirrored_face(face: Face, width: int) -> Face:
+    """`face` as found in its photo flipped left-right: box and key points moved, left and right swapped."""
+    bbox = np.asarray(face.bbox, dtype=np.float32).copy()
+    bbox[[0, 2]] = (width - 1) - bbox[[2, 0]]
+    kps = np.asarray(face.kps, dtype=np.float32).copy()
+    kps[:, 0] = (width - 1) - kps[:, 0]
+    return Face(bbox=bbox, score=face.score, kps=kps[[1, 0, 2, 4, 3]])
+
+
+@dataclass(frozen=True)
+class _SourceCrop:
+    """The source face's crop around its landmarks, with what the swap needs measured on it."""
+
+    region: Region
+    crop: np.ndarray  # h x w x 3 uint8 BGR
+    points: np.ndarray  # (83, 2) crop coordinates
+    lab: np.ndarray
+    gate: np.ndarray  # forehead skin gate
+    search: np.ndarray  # where occluders are sought
+    occluded: np.ndarray
+    size: float
+
+    @classmethod
+    def of(cls, image: np.ndarray, landmarks: np.ndarray) -> _SourceCrop:
+        points = extended_landmarks(landmarks)
+        size = face_size(points[:68])
+        region = Region.around(points, size * _CROP_MARGIN, image.shape)
+        if region.empty:
+            raise EngineError("The source face lies outside its image.")
+        rows, cols = region.slices
+        crop = image[rows, cols]
+        local = points - region.origin
+        lab = colour.to_lab(crop)
+        shape = crop.shape[:2]
+        gate = masks.forehead_gate(lab, local, _ZERO)
+        search = masks.occlusion_search(shape, local, _ZERO)
+        occluded = occlusion.not_face(crop, masks.lower_face_mask(shape, local, _ZERO), search, size)
+        return cls(region, crop, local, lab, gate, search, occluded, size)
+
+    @property
+    def share(self) -> float:
+        return occlusion.share(self.occluded, self.search)
+
+    def filled(self) -> np.ndarray:
+        """The crop with its occluders painted over by the skin around them (uint8 BGR)."""
+        shape = self.crop.shape[:2]
+        skin = masks.skin_mask(shape, self.points, _ZERO) * (1.0 - self.occluded) * (self.gate > 0.5)
+        hidden = occlusion.in_front(self.occluded, max(1, round(self.size * _MASK_INSET)))[..., None]
+        pixels = self.crop.astype(np.float32)
+        skin_colour = colour.smooth_over(pixels, skin.astype(np.float32), max(1.0, self.size * 0.08))
+        return np.clip(np.rint(pixels + hidden * (skin_colour - pixels)), 0, 255).astype(np.uint8)
+
+    def identity(self) -> LandmarkFace:
+        shape = self.crop.shape[:2]
+        skin = masks.skin_mask(shape, self.points, _ZERO) * (1.0 - self.occluded) * (self.gate > 0.5)
+        # Occluders are dropped whole, with a soft edge: none of their rim may leak into the face.
+        hidden = occlusion.in_front(self.occluded, max(1, round(self.size * _MASK_INSET)))
+        pixels = np.dstack([self.crop.astype(np.float32), self.gate, hidden]).astype(np.float32)
+        return LandmarkFace(
+            pixels=pixels,
+            points=self.points.astype(np.float32),
+            occluded_share=self.share,
+            side_lighting=lighting.side_lighting(self.lab, skin, self.points, _ZERO),
+        )
+
+
+@dataclass(frozen=True)
+class WarpPlan:
+    """How a source face is worn on a target: its pixels and points (mirrored, shrunk as needed), where
+    each point lands on the target (`destination`, scene coordinates) and the triangles between them."""
+
+    pixels: np.ndarray
+    points: np.ndarray  # (83, 2)
+    destination: np.ndarray  # (83, 2)
+    triangles: np.ndarray  # (T, 3) indices into both point sets
+    mirrored: bool
+
+    def stretch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per triangle, its anisotropy and its area on the target (warp.triangle_stretch)."""
+        return triangle_stretch(self.points, self.destination, self.triangles)
+
+
+def warp_plan(source: LandmarkFace, target68: np.ndarray, mirrored: bool | None = None) -> WarpPlan:
+    """The plan for wearing `source` on `target68`; mirrored as `mirrored` says, or (None) when the
+    source is turned the other way from the target (`_facing_like`)."""
+    destination = extended_landmarks(blend_proportions(target68, source.points[:68], PROPORTION_WEIGHT))
+    if mirrored is None:
+        mirrored = _turned_away(source, target68)
+    pixels, points = mirror(source.pixels, source.points) if mirrored else (source.pixels, source.points)
+    pixels, points = _scaled_to(pixels, points, face_size(target68))
+    return WarpPlan(pixels, points, destination, triangulate(destination), mirrored)
+
+
+def _turned_away(source: LandmarkFace, target68: np.ndarray) -> bool:
+    """Whether the source is better worn mirrored: it is turned the other way from the target.
 
     A face turned away shows one cheek foreshortened; warped onto a face turned the other way, that
     thin strip would be stretched over the wide side. Faces are near enough symmetric that the mirror
     image keeps the identity and brings the well-seen side where it is needed.
     """
     source_yaw, target_yaw = yaw(source.points[:68]), yaw(target68)
-    if abs(-source_yaw - target_yaw) + _MIRROR_MARGIN < abs(source_yaw - target_yaw):
-        return mirror(source.pixels, source.points)
-    return source.pixels, source.points
+    return abs(-source_yaw - target_yaw) + _MIRROR_MARGIN < abs(source_yaw - target_yaw)
 
 
 def _scaled_to(pixels: np.ndarray, points: np.ndarray, target_size: float) -> tuple[np.ndarray, np.ndarray]:

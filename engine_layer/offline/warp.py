@@ -109,6 +109,28 @@ def warp_piecewise_affine(
     return warped, coverage
 
 
+def triangle_stretch(
+    source_points: np.ndarray, target_points: np.ndarray, triangles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per triangle: how much more it is magnified in its most stretched direction than the face is as a
+    whole (1 = like the whole face; a thin strip smeared over a wide cheek measures 5-50, a collapsed
+    source triangle inf), and its area on the target. Squeezing is not counted: it loses no detail."""
+    target = target_points.astype(np.float64)[triangles]
+    source = source_points.astype(np.float64)[triangles]
+    target_edges = np.stack([target[:, 1] - target[:, 0], target[:, 2] - target[:, 0]], axis=2)
+    source_edges = np.stack([source[:, 1] - source[:, 0], source[:, 2] - source[:, 0]], axis=2)
+    areas = np.abs(np.linalg.det(target_edges)) / 2.0
+    usable = areas > 1e-6
+    stretch = np.full(len(triangles), np.inf)
+    if not usable.any():
+        return stretch, areas
+    # Target -> source: its smaller singular value is how few source pixels a target pixel gets.
+    values = np.linalg.svd(source_edges[usable] @ np.linalg.inv(target_edges[usable]), compute_uv=False)
+    typical = float(np.median(np.sqrt(values[:, 0] * values[:, 1])))
+    stretch[usable] = typical / np.maximum(values[:, 1], 1e-12)
+    return stretch, areas
+
+
 def _remap(part: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
     return cv2.remap(part, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

@@ -14,6 +14,7 @@ import numpy as np
 from engine_layer import manifest
 from engine_layer.datatypes import Face
 from engine_layer.landmarks import DlibLandmarker
+from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import extended_landmarks
 from engine_layer.offline.masks import fill_polygon, outline_points, skin_mask
@@ -75,8 +76,9 @@ def descriptor(image: np.ndarray, face: Face) -> np.ndarray:
 
 
 def outline_mask(image: np.ndarray, face: Face) -> np.ndarray:
-    """Boolean mask of the face outline (jaw + estimated forehead) from fresh landmarks."""
-    points = outline_points(extended_landmarks(landmarker().landmarks(image, face)))
+    """Boolean mask of the face outline (jaw + estimated forehead) from the points the swapper fits
+    (the landmarker's, averaged with its fit on the mirrored photo)."""
+    points = outline_points(extended_landmarks(ClassicSwapper(landmarker()).landmarks(image, face)))
     return fill_polygon(image.shape[:2], points, np.zeros(2, dtype=np.float32)) > 0
 
 

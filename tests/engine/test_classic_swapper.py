@@ -123,7 +123,7 @@ def test_lips_take_the_scene_lip_colour(swapper: ClassicSwapper, group) -> None:
     source, target = faces[0], faces[4]
 
     def lips(image: np.ndarray, face: Face) -> np.ndarray:
-        return lips_mask(image.shape[:2], landmarker().landmarks(image, face), np.zeros(2, np.float32)) > 0.5
+        return lips_mask(image.shape[:2], swapper.landmarks(image, face), np.zeros(2, np.float32)) > 0.5
 
     result = swapper.swap(scene, target, swapper.source_identity(scene, source))
     scene_lips = mean_lab(scene, lips(scene, target))[1:]
