@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, model_serializer
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11
@@ -36,7 +37,9 @@ class WebhookAttempt(BaseModel):
     error: str | None = None  # why the attempt did not deliver; None when it did
 
     @model_serializer(mode="plain")
-    def _always_every_key(self) -> WebhookAttemptJson:
+    def _always_every_key(self) -> dict[str, Any]:
+        # Typed as a plain dict: pydantic would apply exclude_none inside a TypedDict (the shape is
+        # WebhookAttemptJson, which the OpenAPI document shows).
         # Nulls are part of the documented shape (status bodies are dumped with exclude_none).
         return {"at": self.at.isoformat(), "status_code": self.status_code, "error": self.error}
 

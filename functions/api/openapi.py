@@ -12,7 +12,7 @@ import copy
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from core.logic.idempotency import IDEMPOTENCY_WINDOW_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH
@@ -28,7 +28,7 @@ from core.models.http_bodies import (
 )
 from core.models.payload_limits import MAX_EVENT_BODY_BYTES, MAX_URL_IMAGE_BYTES
 from core.models.task import TaskView
-from core.models.webhook import WebhookState
+from core.models.webhook import WebhookAttemptJson, WebhookState
 from engine_layer.operations import REQUIRED_FACES, Operation
 from functions.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from functions.api.prefer_wait import MAX_WAIT_SECONDS
@@ -124,8 +124,9 @@ def _schemas() -> dict[str, Any]:
         **_ref(WebhookState),
         "description": "The webhook's delivery (only when the submission named a webhook_url).",
     }
-    # Every key is always sent (status bodies keep the webhook's defaults).
+    # Every key is always sent (status bodies keep the webhook's defaults; an attempt keeps its nulls).
     schemas[WebhookState.__name__]["required"] = sorted(WebhookState.model_fields)
+    schemas["WebhookAttempt"] = TypeAdapter(WebhookAttemptJson).json_schema()
     for name in ("TaskView", "SubmissionAccepted", "HealthBody", "ErrorEnvelope", "UploadCreated"):
         schemas[name]["required"] = sorted({*schemas[name].get("required", []), "success"})
     for name, variant in _swap_bodies().items():

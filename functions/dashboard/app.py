@@ -31,6 +31,7 @@ from core.models.errors import (
 from core.models.task import TaskStatus
 from core.observability import logger
 from core.settings import get_settings
+from engine_layer import manifest
 from engine_layer.errors import EngineError
 from functions.api import images
 from functions.api.rate_limiting import limiter
@@ -239,7 +240,7 @@ def faces() -> Response[Any]:
     if not data:
         raise invalid_parameter("image", "Send the image as the request body.")
     info = images.check_format(data, "image", "image")
-    found = images.face_counter(get_settings().model_dir / "scrfd.onnx").faces_in_upload(data, "image")
+    found = images.face_counter(manifest.SCRFD.path(get_settings().model_dir)).faces_in_upload(data, "image")
     boxes = [
         {"index": i, "box": [round(float(v), 1) for v in face.bbox], "score": round(face.score, 3)}
         for i, face in enumerate(found)

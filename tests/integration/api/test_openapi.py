@@ -53,7 +53,7 @@ def test_every_error_code_and_the_webhooks_additions_are_documented() -> None:
         for kind in ("Json", "Form"):
             assert "webhook_url" in schemas[operation + kind]["properties"]
     assert set(schemas["WebhookState"]["required"]) == {"url", "delivered", "attempts"}
-    assert set(schemas["WebhookAttemptJson"]["required"]) == {"at", "status_code", "error"}
+    assert set(schemas["WebhookAttempt"]["required"]) == {"at", "status_code", "error"}
 
 
 def test_answer_schemas_are_the_models_the_code_answers_with() -> None:
