@@ -333,7 +333,7 @@ def _paths() -> dict[str, Any]:
                 "201": _response(
                     "The new secret.", _ref(WebhookSecretCreated), required_headers=_LIMIT_HEADERS
                 ),
-                **_errors(401, 403, 500),
+                **_errors(401, 403, 429, 500),
             },
         }
     }
