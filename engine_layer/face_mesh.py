@@ -1,6 +1,6 @@
 """MediaPipe's face mesh (468 points, Apache-2.0) as the offline tier's landmarker, in dlib's 68-point order.
 
-The model is `face_landmark.tflite` from the mediapipe 0.10.21 wheel (`faceswap models install-offline`
+The model is `face_landmark.tflite` from the mediapipe 0.10.21 wheel (`faceswap-admin models install-offline`
 takes it out of the wheel; mediapipe itself is never installed), run by LiteRT (`ai-edge-litert`). It
 reads a 192x192 RGB crop in [0, 1], upright and centred on the face, and returns 468 (x, y, z) points in
 that crop plus a face-presence logit.

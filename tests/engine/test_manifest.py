@@ -83,7 +83,7 @@ def test_wrong_size_is_caught_without_hashing(tmp_path: Path) -> None:
 
 def test_production_is_never_a_silent_fallback(model_dir: Path, tmp_path: Path) -> None:
     link_offline(model_dir, tmp_path)
-    with pytest.raises(ModelsMissing, match="faceswap models pull"):
+    with pytest.raises(ModelsMissing, match="faceswap-admin models pull"):
         manifest.choose_tier(tmp_path, "auto", require_tier="production")
     with pytest.raises(ModelsMissing):
         manifest.choose_tier(tmp_path, "production")
