@@ -61,7 +61,7 @@ class SignedUp(BaseModel):
     confirmed: bool = Field(description="True when the account needs no e-mailed code.")
 
 
-class Done(BaseModel):
+class Confirmed(BaseModel):
     success: Literal[True] = True
 
 

@@ -23,8 +23,8 @@ from core.logic.key_service import KeyNotFound
 from core.models.dashboard import (
     AccountView,
     Confirmation,
+    Confirmed,
     Credentials,
-    Done,
     FaceBox,
     FacesFound,
     KeyChanged,
@@ -120,7 +120,7 @@ def sign_up() -> Response[Any]:
 def confirm() -> Response[Any]:
     body = _body(Confirmation)
     _user_pool().confirm(body.email.lower(), body.code)
-    return _json(HTTPStatus.OK, Done())
+    return _json(HTTPStatus.OK, Confirmed())
 
 
 @app.post("/api/dashboard/auth/signin")

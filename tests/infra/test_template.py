@@ -14,7 +14,8 @@ import pytest
 
 from core.models.errors import HTTP_STATUS, ErrorCode
 from core.settings import Settings
-from functions.api.openapi import listed_routes
+from functions.api.openapi import api_routes, dashboard_routes
+from functions.api.openapi import document as openapi_document
 from infra.local.http_adapter import LAMBDA_EVENT_BODY_LIMIT_BYTES
 from tests.infra.translated import of_type, sam_template, translated
 
@@ -284,7 +285,7 @@ def test_functions_carry_the_engine_layer_and_the_api_its_detector(cfn: dict[str
 # --- API ---------------------------------------------------------------------------------------------
 
 # The seed's six routes, and the additions the OpenAPI document lists (functions/api/openapi.py).
-CONTRACT_ROUTES = {(path, method.lower()) for method, path in listed_routes()}
+CONTRACT_ROUTES = {(path, method.lower()) for method, path in api_routes()}
 
 
 # The dashboard's routes (README "Developer dashboard"): its own function; all but sign-up/in need a
@@ -303,6 +304,23 @@ DASHBOARD_SIGNED_IN_ROUTES = {
     ("/api/dashboard/tasks", "get"),
     ("/api/dashboard/faces", "post"),
 }
+
+
+def test_the_document_lists_the_dashboard_routes_the_template_routes() -> None:
+    """The document spells the three key changes out (one operation each); the template routes them as
+    one {change} path. Bearer tokens are asked for exactly where the Cognito authorizer sits."""
+
+    def as_routed(path: str) -> str:
+        return re.sub(r"/keys/\{key_id\}/(revoke|disable|enable)$", "/keys/{key_id}/{change}", path)
+
+    documented = {(as_routed(path), method.lower()) for method, path in dashboard_routes()}
+    assert documented == DASHBOARD_OPEN_ROUTES | DASHBOARD_SIGNED_IN_ROUTES
+    bearer = {
+        (as_routed(path), method.lower())
+        for method, path in dashboard_routes()
+        if openapi_document()["paths"][path][method.lower()]["security"] == [{"BearerAuth": []}]
+    }
+    assert bearer == DASHBOARD_SIGNED_IN_ROUTES
 
 
 def _api_body(cfn: dict[str, Any]) -> dict[str, Any]:
