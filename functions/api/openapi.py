@@ -395,14 +395,15 @@ def _paths() -> dict[str, Any]:
         "post": {
             "operationId": "rotate_webhook_secret",
             "summary": "A new webhook signing secret for this key (whsec_...), shown once.",
-            "description": "Not counted against the plan. The previous secret stops signing at once.",
+            "description": "Not counted against the plan; held, with status polls, to 10 requests per "
+            "second per key. The previous secret stops signing at once.",
             "tags": ["webhooks"],
             "security": [{"ApiKey": []}],
             "responses": {
                 "201": _response(
                     "The new secret.", _ref(WebhookSecretCreated), required_headers=_LIMIT_HEADERS
                 ),
-                **_errors(401, 403, 500),
+                **_errors(401, 403, 429, 500),
             },
         }
     }

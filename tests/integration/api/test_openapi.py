@@ -16,6 +16,7 @@ from core.models.http_bodies import SubmissionAccepted, UploadCreated
 from core.models.task import TaskView
 from functions.api.app import app
 from functions.api.openapi import api_routes, dashboard_routes, document, listed_routes
+from functions.api.rate_limiting import limit_status_polls, limit_submissions
 from functions.dashboard.app import app as dashboard_app
 from functions.dashboard.auth import signed_in
 from tests.integration.api.helpers import Invoke
@@ -136,3 +137,14 @@ def test_contract_headers_are_documented_on_every_operation_that_sends_them() ->
     assert "Preference-Applied" in swap["responses"]["200"]["headers"]
     assert "Idempotent-Replayed" in swap["responses"]["201"]["headers"]
     assert "409" in swap["responses"]
+
+
+def test_every_rate_limited_route_documents_its_429() -> None:
+    """A route behind a limiter can answer 429 (POST /api/webhooks/secret shares the 10/s status limit)."""
+    limited = set()
+    for route in app._static_routes + app._dynamic_routes:
+        if {limit_status_polls, limit_submissions} & set(route.middlewares):
+            limited.add((route.method, re.sub(r"<(\w+)>", r"{\1}", route.path)))
+    assert ("POST", "/api/webhooks/secret") in limited
+    for method, path in limited:
+        assert "429" in document()["paths"][path][method.lower()]["responses"], (method, path)
