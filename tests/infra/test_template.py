@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.models.errors import HTTP_STATUS, ErrorCode
+from core.models.http_bodies import ErrorEnvelope
 from core.settings import Settings
 from functions.api.openapi import api_routes, dashboard_routes
 from functions.api.openapi import document as openapi_document
@@ -385,6 +386,7 @@ EXPECTED_GATEWAY_RESPONSES = {
     "MISSING_AUTHENTICATION_TOKEN": ErrorCode.NOT_FOUND,
     "RESOURCE_NOT_FOUND": ErrorCode.NOT_FOUND,
     "INVALID_API_KEY": ErrorCode.INVALID_API_KEY,
+    "UNAUTHORIZED": ErrorCode.UNAUTHORIZED,  # the dashboard's Cognito authorizer
     "ACCESS_DENIED": ErrorCode.FORBIDDEN,
     "THROTTLED": ErrorCode.RATE_LIMIT_EXCEEDED,
     "QUOTA_EXCEEDED": ErrorCode.RATE_LIMIT_EXCEEDED,
@@ -413,6 +415,21 @@ def test_gateway_responses_use_the_contract_envelope(cfn: dict[str, Any]) -> Non
             assert response["statusCode"] == "504"
         elif response_type != "DEFAULT_4XX":  # keeps API Gateway's own 4xx status
             assert int(response["statusCode"]) == HTTP_STATUS[code], response_type
+
+
+def test_the_authorizers_401_is_the_documented_dashboard_401(cfn: dict[str, Any]) -> None:
+    """On a stage the Cognito authorizer refuses a bad token before the function runs: its answer is the
+    401 the OpenAPI document gives every BearerAuth route (envelope, code unauthorized, no-store)."""
+    response = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]["UNAUTHORIZED"]
+    body = _rendered(response["responseTemplates"]["application/json"])
+    documented = openapi_document()["paths"]["/api/dashboard/me"]["get"]["responses"]["401"]
+    assert documented["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+    ErrorEnvelope.model_validate(body)
+    assert (response["statusCode"], body["error"]["code"]) == ("401", "unauthorized")
+    assert set(documented["headers"]) == {"Cache-Control"}
+    assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
 
 
 def test_gateway_429_and_413_carry_what_clients_need(cfn: dict[str, Any]) -> None:
