@@ -1,9 +1,11 @@
-"""The OpenAPI 3.1 document of the API, served at GET /api/openapi.json: the one place it is written.
+"""The OpenAPI 3.1 document of the API, served at GET /api/openapi.json: the one place it is written, for
+the API function's routes (X-Api-Key) and the dashboard function's /api/dashboard/... (Cognito bearer).
 
 Schemas come from the pydantic models the code builds its answers from and parses its JSON with
-(pydantic's JSON Schema is OpenAPI 3.1's dialect), error codes from the error catalogue, limits from the
-modules that enforce them; only paths, parameters and prose are written here. tests/contract checks the
-document is valid, lists exactly the routes the app serves, and fuzzes the local stack against it.
+(pydantic's JSON Schema is OpenAPI 3.1's dialect; core/models/dashboard.py for the dashboard), error codes
+from the error catalogue, limits from the modules that enforce them; only paths, parameters and prose are
+written here. tests/integration/api/test_openapi.py checks the document is valid and lists exactly the
+routes each app serves; tests/e2e/test_api_additions.py fuzzes the local stack against it.
 """
 
 from __future__ import annotations
