@@ -1,15 +1,18 @@
-"""The OpenAPI 3.1 document of the API, served at GET /api/openapi.json: the one place it is written.
+"""The OpenAPI 3.1 document of the API, served at GET /api/openapi.json: the one place it is written, for
+the API function's routes (X-Api-Key) and the dashboard function's /api/dashboard/... (Cognito bearer).
 
 Schemas come from the pydantic models the code builds its answers from and parses its JSON with
-(pydantic's JSON Schema is OpenAPI 3.1's dialect), error codes from the error catalogue, limits from the
-modules that enforce them; only paths, parameters and prose are written here. tests/contract checks the
-document is valid, lists exactly the routes the app serves, and fuzzes the local stack against it.
+(pydantic's JSON Schema is OpenAPI 3.1's dialect; core/models/dashboard.py for the dashboard), error codes
+from the error catalogue, limits from the modules that enforce them; only paths, parameters and prose are
+written here. tests/integration/api/test_openapi.py checks the document is valid and lists exactly the
+routes each app serves; tests/e2e/test_api_additions.py fuzzes the local stack against it.
 """
 
 from __future__ import annotations
 
 import copy
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -17,6 +20,21 @@ from pydantic.json_schema import models_json_schema
 
 from core.logic.idempotency import IDEMPOTENCY_WINDOW_SECONDS, MAX_IDEMPOTENCY_KEY_LENGTH
 from core.logic.uploads import MAX_UPLOAD_BYTES, UPLOAD_URL_SECONDS
+from core.models.dashboard import (
+    AccountView,
+    Confirmation,
+    Confirmed,
+    Credentials,
+    FacesFound,
+    KeyChanged,
+    KeyCreated,
+    KeyList,
+    NewKey,
+    SignedIn,
+    SignedUp,
+    TaskList,
+    UsageView,
+)
 from core.models.http_bodies import (
     ErrorEnvelope,
     HealthBody,
@@ -35,6 +53,8 @@ from functions.api.prefer_wait import MAX_WAIT_SECONDS
 from functions.api.request_body import JSON_NAME, UPLOAD_ID_SUFFIX, JsonSwapBody
 
 SCHEMA_PREFIX = "#/components/schemas/"
+# The developer dashboard's routes: served by their own function (template DashboardFunction).
+DASHBOARD_PREFIX = "/api/dashboard/"
 
 _SUMMARY = {
     Operation.BASICSWAP: "The face of srcimage (identity) replaces the one face of targetimage (scene).",
@@ -55,6 +75,7 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": _header("Seconds to wait before retrying."),
     REPLAYED_HEADER: _header("`true` when this is the stored answer to an earlier request.", "^true$"),
     "Preference-Applied": _header("`wait=N`: the Prefer wait was honoured.", r"^wait=[0-9]+$"),
+    "Cache-Control": _header("`no-store`: account data never sits in a cache.", "^no-store$"),
 }
 _LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -70,6 +91,25 @@ _ERROR_WHEN: dict[int, str] = {
     429: "Plan window spent, or status polls past 10/s (rate_limit_exceeded, details.reset_at).",
     500: "Unexpected (server_error, details.request_id).",
     503: "The service cannot take work right now.",
+}
+
+
+# The dashboard's refusals (same envelope; no rate-limit headers: the dashboard is not metered).
+_DASHBOARD_ERROR_WHEN: dict[int, str] = {
+    400: "A body field missing, malformed or not allowed; an e-mail already taken, a weak password, a wrong "
+    "confirmation code (invalid_parameter); an unreadable image (invalid_image_format).",
+    401: "Signed-in routes: no `Authorization: Bearer <token>`, or a token that is invalid or expired. "
+    "Sign-in and confirmation: wrong e-mail or password, or no such account (unauthorized).",
+    403: "The account is not confirmed yet, or needs a step the dashboard cannot do; or it already has its "
+    "most keys (forbidden).",
+    404: "No key with this id belongs to the account (not_found).",
+    413: "Body over the limit (payload_too_large).",
+    429: "Too many sign-in attempts (rate_limit_exceeded).",
+    500: "Unexpected, or sign-in not configured on this stage (server_error, details.request_id).",
+}
+_UNAUTHORIZED_EXAMPLE = {
+    "success": False,
+    "error": {"code": "unauthorized", "message": "Sign in first: send Authorization: Bearer <token>."},
 }
 
 
@@ -105,6 +145,34 @@ def _errors(*statuses: int, authenticated: bool = True) -> dict[str, Any]:
     return found
 
 
+def _dashboard_errors(*statuses: int) -> dict[str, Any]:
+    found = {}
+    for status in statuses:
+        answer = _response(
+            _DASHBOARD_ERROR_WHEN[status], _ref(ErrorEnvelope), required_headers=("Cache-Control",)
+        )
+        if status == HTTPStatus.UNAUTHORIZED:
+            answer["content"]["application/json"]["example"] = _UNAUTHORIZED_EXAMPLE
+        found[str(status)] = answer
+    return found
+
+
+# The dashboard's bodies: requests as validated, answers as sent.
+_DASHBOARD_REQUESTS: tuple[type[BaseModel], ...] = (Credentials, Confirmation, NewKey)
+_DASHBOARD_ANSWERS: tuple[type[BaseModel], ...] = (
+    SignedUp,
+    Confirmed,
+    SignedIn,
+    AccountView,
+    KeyList,
+    KeyCreated,
+    KeyChanged,
+    UsageView,
+    TaskList,
+    FacesFound,
+)
+
+
 def _schemas() -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Any]] = [
         (TaskView, "serialization"),
@@ -117,6 +185,8 @@ def _schemas() -> dict[str, Any]:
         (JsonSwapBody, "validation"),
         (WebhookState, "serialization"),
         (WebhookSecretCreated, "serialization"),
+        *((model, "validation") for model in _DASHBOARD_REQUESTS),
+        *((model, "serialization") for model in _DASHBOARD_ANSWERS),
     ]
     _, top = models_json_schema(models, ref_template=SCHEMA_PREFIX + "{model}")
     schemas: dict[str, Any] = top["$defs"]
@@ -127,7 +197,8 @@ def _schemas() -> dict[str, Any]:
     # Every key is always sent (status bodies keep the webhook's defaults; an attempt keeps its nulls).
     schemas[WebhookState.__name__]["required"] = sorted(WebhookState.model_fields)
     schemas["WebhookAttempt"] = TypeAdapter(WebhookAttemptJson).json_schema()
-    for name in ("TaskView", "SubmissionAccepted", "HealthBody", "ErrorEnvelope", "UploadCreated"):
+    answers = ("TaskView", "SubmissionAccepted", "HealthBody", "ErrorEnvelope", "UploadCreated")
+    for name in (*answers, *(model.__name__ for model in _DASHBOARD_ANSWERS)):
         schemas[name]["required"] = sorted({*schemas[name].get("required", []), "success"})
     for name, variant in _swap_bodies().items():
         schemas[name] = variant
@@ -326,7 +397,8 @@ def _paths() -> dict[str, Any]:
         "post": {
             "operationId": "rotate_webhook_secret",
             "summary": "A new webhook signing secret for this key (whsec_...), shown once.",
-            "description": "Not counted against the plan. The previous secret stops signing at once.",
+            "description": "Not counted against the plan; held, with status polls, to 10 requests per "
+            "second per key. The previous secret stops signing at once.",
             "tags": ["webhooks"],
             "security": [{"ApiKey": []}],
             "responses": {
@@ -364,7 +436,125 @@ def _paths() -> dict[str, Any]:
             },
         }
     }
+    paths.update(_dashboard_paths())
     return paths
+
+
+def _dashboard_operation(
+    operation_id: str,
+    summary: str,
+    answer: tuple[int, str, type[BaseModel]],
+    errors: tuple[int, ...],
+    body: dict[str, Any] | None = None,
+    signed_in: bool = True,
+) -> dict[str, Any]:
+    status, description, model = answer
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["dashboard"],
+        # Signed-in routes: a Cognito token (the stage's authorizer checks it, then the function).
+        "security": [{"BearerAuth": []}] if signed_in else [],
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    operation["responses"] = {
+        str(status): _response(description, _ref(model), required_headers=("Cache-Control",)),
+        **_dashboard_errors(*(errors if not signed_in else (HTTPStatus.UNAUTHORIZED, *errors)), 500),
+    }
+    return operation
+
+
+def _dashboard_paths() -> dict[str, Any]:
+    account_errors = (400, 401, 403, 413, 429)
+    paths: dict[str, Any] = {
+        "signup": _dashboard_operation(
+            "dashboard_sign_up",
+            "Create a developer account (e-mail and password); Cognito e-mails a confirmation code.",
+            (201, "The account; confirmed: false until the code is sent.", SignedUp),
+            account_errors,
+            body=_json_content(_ref(Credentials)),
+            signed_in=False,
+        ),
+        "confirm": _dashboard_operation(
+            "dashboard_confirm",
+            "Confirm the account with the e-mailed code.",
+            (200, "Confirmed: sign in now.", Confirmed),
+            account_errors,
+            body=_json_content(_ref(Confirmation)),
+            signed_in=False,
+        ),
+        "signin": _dashboard_operation(
+            "dashboard_sign_in",
+            "Sign in: Cognito's tokens for the signed-in routes (Authorization: Bearer <id_token>).",
+            (200, "The tokens.", SignedIn),
+            account_errors,
+            body=_json_content(_ref(Credentials)),
+            signed_in=False,
+        ),
+    }
+    found = {f"{DASHBOARD_PREFIX}auth/{name}": {"post": operation} for name, operation in paths.items()}
+    found[f"{DASHBOARD_PREFIX}me"] = {
+        "get": _dashboard_operation(
+            "dashboard_me", "The signed-in account.", (200, "The account.", AccountView), ()
+        )
+    }
+    found[f"{DASHBOARD_PREFIX}keys"] = {
+        "get": _dashboard_operation(
+            "dashboard_list_keys",
+            "The account's API keys with their plan windows and daily counts.",
+            (200, "The keys, newest first.", KeyList),
+            (),
+        ),
+        "post": _dashboard_operation(
+            "dashboard_create_key",
+            "A new API key for the account, shown this once.",
+            (201, "The key.", KeyCreated),
+            (400, 403, 413),
+            body=_json_content(_ref(NewKey)),
+        ),
+    }
+    changes = {
+        "revoke": "Revoke a key for good.",
+        "disable": "Disable a key (answers 403 forbidden) until it is enabled again.",
+        "enable": "Enable a disabled key.",
+    }
+    for change, summary in changes.items():
+        operation = _dashboard_operation(
+            f"dashboard_{change}_key", summary, (200, "The key as it is now.", KeyChanged), (404,)
+        )
+        operation["parameters"] = [
+            {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ]
+        found[f"{DASHBOARD_PREFIX}keys/{{key_id}}/{change}"] = {"post": operation}
+    found[f"{DASHBOARD_PREFIX}usage"] = {
+        "get": _dashboard_operation(
+            "dashboard_usage",
+            "Usage of the keys still in use, and the account's daily counts over all its keys.",
+            (200, "The usage.", UsageView),
+            (),
+        )
+    }
+    found[f"{DASHBOARD_PREFIX}tasks"] = {
+        "get": _dashboard_operation(
+            "dashboard_tasks",
+            "The account's recent tasks over all its keys, with links to completed results.",
+            (200, "The tasks, newest first.", TaskList),
+            (),
+        )
+    }
+    image = {"schema": {"type": "string", "format": "binary"}}
+    image_types = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
+    found[f"{DASHBOARD_PREFIX}faces"] = {
+        "post": _dashboard_operation(
+            "dashboard_faces",
+            "The playground's face boxes: the API's own pre-check, so box i is the face swap_index calls i.",
+            (200, "The image's size and its faces in swap_index order.", FacesFound),
+            (400, 413),
+            body=dict.fromkeys(image_types, image),
+        )
+    }
+    return found
 
 
 @cache
@@ -394,7 +584,16 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": _schemas(),
             "headers": HEADERS,
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}},
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "BearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The developer dashboard's routes: an ID or access token of the "
+                    "Cognito user pool, from POST /api/dashboard/auth/signin.",
+                },
+            },
         },
     }
 
@@ -406,3 +605,13 @@ def listed_routes() -> set[tuple[str, str]]:
         for method in item:
             found.add((method.upper(), path))
     return found
+
+
+def dashboard_routes() -> set[tuple[str, str]]:
+    """The routes the dashboard function serves (template DashboardFunction)."""
+    return {(method, path) for method, path in listed_routes() if path.startswith(DASHBOARD_PREFIX)}
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """The routes the API function serves (template ApiFunction)."""
+    return listed_routes() - dashboard_routes()

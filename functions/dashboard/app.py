@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from core.adapters.cognito import UserPool
 from core.adapters.key_table import KeyTable
@@ -20,6 +20,22 @@ from core.adapters.task_table import TaskTable
 from core.clock import utc_now
 from core.logic import account_keys, account_tasks, usage_history
 from core.logic.key_service import KeyNotFound
+from core.models.dashboard import (
+    AccountView,
+    Confirmation,
+    Confirmed,
+    Credentials,
+    FaceBox,
+    FacesFound,
+    KeyChanged,
+    KeyCreated,
+    KeyList,
+    NewKey,
+    SignedIn,
+    SignedUp,
+    TaskList,
+    UsageView,
+)
 from core.models.errors import (
     HTTP_STATUS,
     ApiError,
@@ -52,32 +68,14 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _json(status: int, body: dict[str, Any]) -> Response[Any]:
+def _json(status: int, body: dict[str, Any] | BaseModel) -> Response[Any]:
     # no-store: key material and account data never sit in a shared or browser cache.
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=body,
+        body=body.model_dump(mode="json") if isinstance(body, BaseModel) else body,
         headers={"Cache-Control": "no-store"},
     )
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Credentials(_Body):
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=256)
-
-
-class Confirmation(_Body):
-    email: str = Field(min_length=3, max_length=254)
-    code: str = Field(min_length=1, max_length=64)
-
-
-class NewKey(_Body):
-    name: str = Field(max_length=256)
 
 
 def _body(model: type[BodyT]) -> BodyT:
@@ -115,14 +113,14 @@ def _keys() -> KeyTable:
 def sign_up() -> Response[Any]:
     body = _body(Credentials)
     confirmed = _user_pool().sign_up(body.email.lower(), body.password)
-    return _json(HTTPStatus.CREATED, {"success": True, "confirmed": confirmed})
+    return _json(HTTPStatus.CREATED, SignedUp(confirmed=confirmed))
 
 
 @app.post("/api/dashboard/auth/confirm")
 def confirm() -> Response[Any]:
     body = _body(Confirmation)
     _user_pool().confirm(body.email.lower(), body.code)
-    return _json(HTTPStatus.OK, {"success": True})
+    return _json(HTTPStatus.OK, Confirmed())
 
 
 @app.post("/api/dashboard/auth/signin")
@@ -131,12 +129,7 @@ def sign_in() -> Response[Any]:
     tokens = _user_pool().sign_in(body.email.lower(), body.password)
     return _json(
         HTTPStatus.OK,
-        {
-            "success": True,
-            "id_token": tokens.id_token,
-            "access_token": tokens.access_token,
-            "expires_in": tokens.expires_in,
-        },
+        SignedIn(id_token=tokens.id_token, access_token=tokens.access_token, expires_in=tokens.expires_in),
     )
 
 
@@ -146,7 +139,7 @@ def sign_in() -> Response[Any]:
 @app.get("/api/dashboard/me", middlewares=SIGNED_IN)
 def me() -> Response[Any]:
     account = current_account(app)
-    return _json(HTTPStatus.OK, {"success": True, "account_id": account.account_id, "email": account.email})
+    return _json(HTTPStatus.OK, AccountView(account_id=account.account_id, email=account.email))
 
 
 @app.get("/api/dashboard/keys", middlewares=SIGNED_IN)
@@ -154,7 +147,7 @@ def list_keys() -> Response[Any]:
     usages = usage_history.key_usage(
         account_keys.account_keys(_keys(), current_account(app).account_id), limiter()
     )
-    return _json(HTTPStatus.OK, {"success": True, "keys": [views.key_usage_view(u) for u in usages]})
+    return _json(HTTPStatus.OK, KeyList(keys=[views.key_usage_view(u) for u in usages]))
 
 
 @app.post("/api/dashboard/keys", middlewares=SIGNED_IN)
@@ -169,7 +162,7 @@ def create_key() -> Response[Any]:
     except account_keys.KeyLimitReached as error:
         raise ApiError(ErrorCode.FORBIDDEN, str(error).capitalize() + ".") from None
     logger.info("key created", extra={"key_id": record.key_id})  # never the key itself
-    return _json(HTTPStatus.CREATED, {"success": True, "api_key": plaintext, "key": views.key_view(record)})
+    return _json(HTTPStatus.CREATED, KeyCreated(api_key=plaintext, key=views.key_view(record)))
 
 
 def _change_key(key_id: str, change: str) -> Response[Any]:
@@ -182,7 +175,7 @@ def _change_key(key_id: str, change: str) -> Response[Any]:
     except KeyNotFound:
         raise ApiError(ErrorCode.NOT_FOUND, "No key with this id belongs to your account.") from None
     logger.info("key changed", extra={"key_id": key_id, "change": change})
-    return _json(HTTPStatus.OK, {"success": True, "key": views.key_view(record)})
+    return _json(HTTPStatus.OK, KeyChanged(key=views.key_view(record)))
 
 
 @app.post("/api/dashboard/keys/<key_id>/revoke", middlewares=SIGNED_IN)
@@ -204,14 +197,11 @@ def enable(key_id: str) -> Response[Any]:
 def usage() -> Response[Any]:
     records = account_keys.account_keys(_keys(), current_account(app).account_id)
     usages = usage_history.key_usage(records, limiter())
-    return _json(
-        HTTPStatus.OK,
-        {
-            "success": True,
-            "keys": [views.key_usage_view(u) for u in usages if u.current is not None],
-            "days": views.days_view(usage_history.account_days(usages)),
-        },
+    answer = UsageView(
+        keys=[views.key_usage_view(u) for u in usages if u.current is not None],
+        days=views.days_view(usage_history.account_days(usages)),
     )
+    return _json(HTTPStatus.OK, answer)
 
 
 @app.get("/api/dashboard/tasks", middlewares=SIGNED_IN)
@@ -228,7 +218,7 @@ def tasks() -> Response[Any]:
             ttl = link_seconds(utc_now(), expiry, settings.result_url_ttl_seconds)
             url = media.presigned_get(task.result_key, ttl)[0] if ttl else None
         rows.append(views.task_row(task, names.get(task.key_id, ""), url))
-    return _json(HTTPStatus.OK, {"success": True, "tasks": rows})
+    return _json(HTTPStatus.OK, TaskList(tasks=rows))
 
 
 @app.post("/api/dashboard/faces", middlewares=SIGNED_IN)
@@ -242,10 +232,10 @@ def faces() -> Response[Any]:
     info = images.check_format(data, "image", "image")
     found = images.face_counter(manifest.SCRFD.path(get_settings().model_dir)).faces_in_upload(data, "image")
     boxes = [
-        {"index": i, "box": [round(float(v), 1) for v in face.bbox], "score": round(face.score, 3)}
+        FaceBox(index=i, box=[round(float(v), 1) for v in face.bbox], score=round(face.score, 3))
         for i, face in enumerate(found)
     ]
-    return _json(HTTPStatus.OK, {"success": True, "width": info.width, "height": info.height, "faces": boxes})
+    return _json(HTTPStatus.OK, FacesFound(width=info.width, height=info.height, faces=boxes))
 
 
 # ---- errors ------------------------------------------------------------------------------------------

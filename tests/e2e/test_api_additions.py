@@ -1,12 +1,14 @@
 """Issue 12's contract additions against the local stack (`python -m infra.local.stack` in a child process,
 moto over HTTP, a real worker): a large image uploaded with a plain HTTP POST to the presigned S3 form and
-swapped by upload id, `Prefer: wait`, and the OpenAPI document fuzzed by schemathesis."""
+swapped by upload id, `Prefer: wait`, and the OpenAPI document fuzzed by schemathesis (the API's routes
+with a key, the dashboard's without a token and with one)."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +21,7 @@ from hypothesis.errors import Unsatisfiable
 from PIL import Image
 from schemathesis import GenerationMode
 
-from functions.api.openapi import listed_routes
+from functions.api.openapi import api_routes, dashboard_routes
 from infra.local.stack_process import LocalStackProcess
 from tests import face_photos
 from tests.offline_models import offline_model_dir
@@ -133,11 +135,38 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 25
 
 
-def fuzzed_operations(stack: LocalStackProcess) -> list[schemathesis.APIOperation]:
+# The dashboard's routes answer without the plan or the engine (but sign-up): fewer cases keep them ~20 s.
+DASHBOARD_EXAMPLES_PER_OPERATION = 10
+
+
+def fuzzed_operations(
+    stack: LocalStackProcess, routes: set[tuple[str, str]]
+) -> list[schemathesis.APIOperation]:
     # The document as the stack serves it.
     schema = schemathesis.openapi.from_url(f"{stack.base_url}/api/openapi.json")
     schema.config.update(base_url=stack.base_url)
-    return [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()]
+    return [op for op in operations if (op.method.upper(), op.path) in routes]
+
+
+def fuzz(
+    operation: schemathesis.APIOperation, mode: GenerationMode, headers: dict[str, str], examples: int
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def conforms(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS, timeout=60)
+
+    try:
+        conforms()
+    except Unsatisfiable:
+        # Negative mode on an operation with nothing to make invalid (GET /api/health).
+        assert mode is GenerationMode.NEGATIVE and not list(operation.iter_parameters()), operation.label
 
 
 # schemathesis' pytest plugin (parametrize/from_fixture) does not run under pytest 9: Hypothesis drives
@@ -146,25 +175,38 @@ def fuzzed_operations(stack: LocalStackProcess) -> list[schemathesis.APIOperatio
 def test_every_answer_conforms_to_the_openapi_document(
     stack: LocalStackProcess, mode: GenerationMode
 ) -> None:
-    operations = fuzzed_operations(stack)
-    # Every served route but the document's own URL, which schemathesis leaves out.
-    assert {(op.method.upper(), op.path) for op in operations} == listed_routes() - {
+    operations = fuzzed_operations(stack, api_routes())
+    # Every route the API function serves but the document's own URL, which schemathesis leaves out.
+    assert {(op.method.upper(), op.path) for op in operations} == api_routes() - {
         ("GET", "/api/openapi.json")
     }
     for operation in operations:
+        fuzz(operation, mode, {"X-Api-Key": stack.api_key}, EXAMPLES_PER_OPERATION)
 
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def conforms(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers={"X-Api-Key": stack.api_key}, checks=CHECKS, timeout=60)
 
-        try:
-            conforms()
-        except Unsatisfiable:
-            # Negative mode on an operation with nothing to make invalid (GET /api/health).
-            assert mode is GenerationMode.NEGATIVE and not list(operation.iter_parameters()), operation.label
+def _dashboard_token(stack: LocalStackProcess) -> str:
+    """A fresh account's ID token, through the stack's own sign-up, confirmation and sign-in (moto's
+    Cognito takes any confirmation code)."""
+    credentials = {"email": f"fuzz-{secrets.token_hex(4)}@example.com", "password": "Faceswap2026"}
+    base = f"{stack.base_url}/api/dashboard/auth"
+    assert requests.post(f"{base}/signup", json=credentials, timeout=30).status_code == 201
+    confirmation = {"email": credentials["email"], "code": "123456"}
+    assert requests.post(f"{base}/confirm", json=confirmation, timeout=30).status_code == 200
+    signed_in = requests.post(f"{base}/signin", json=credentials, timeout=30)
+    assert signed_in.status_code == 200, signed_in.text
+    return str(signed_in.json()["id_token"])
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["no-token", "token"])
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_dashboard_answer_conforms_to_the_openapi_document(
+    stack: LocalStackProcess, mode: GenerationMode, signed_in: bool
+) -> None:
+    """Without a token every signed-in route answers the documented 401 envelope; with one, the account's
+    real answers (keys made and changed by fuzzed ids, face boxes of fuzzed bytes). Sign-up, confirmation
+    and sign-in answer fuzzed bodies either way."""
+    operations = fuzzed_operations(stack, dashboard_routes())
+    assert {(op.method.upper(), op.path) for op in operations} == dashboard_routes()
+    headers = {"Authorization": f"Bearer {_dashboard_token(stack)}"} if signed_in else {}
+    for operation in operations:
+        fuzz(operation, mode, headers, DASHBOARD_EXAMPLES_PER_OPERATION)

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from core.models.errors import HTTP_STATUS, ErrorCode
+from core.models.http_bodies import ErrorEnvelope
 from core.settings import Settings
-from functions.api.openapi import listed_routes
+from functions.api.openapi import api_routes, dashboard_routes
+from functions.api.openapi import document as openapi_document
 from infra.local.http_adapter import LAMBDA_EVENT_BODY_LIMIT_BYTES
 from tests.infra.translated import of_type, sam_template, translated
 
@@ -284,7 +286,7 @@ def test_functions_carry_the_engine_layer_and_the_api_its_detector(cfn: dict[str
 # --- API ---------------------------------------------------------------------------------------------
 
 # The seed's six routes, and the additions the OpenAPI document lists (functions/api/openapi.py).
-CONTRACT_ROUTES = {(path, method.lower()) for method, path in listed_routes()}
+CONTRACT_ROUTES = {(path, method.lower()) for method, path in api_routes()}
 
 
 # The dashboard's routes (README "Developer dashboard"): its own function; all but sign-up/in need a
@@ -303,6 +305,23 @@ DASHBOARD_SIGNED_IN_ROUTES = {
     ("/api/dashboard/tasks", "get"),
     ("/api/dashboard/faces", "post"),
 }
+
+
+def test_the_document_lists_the_dashboard_routes_the_template_routes() -> None:
+    """The document spells the three key changes out (one operation each); the template routes them as
+    one {change} path. Bearer tokens are asked for exactly where the Cognito authorizer sits."""
+
+    def as_routed(path: str) -> str:
+        return re.sub(r"/keys/\{key_id\}/(revoke|disable|enable)$", "/keys/{key_id}/{change}", path)
+
+    documented = {(as_routed(path), method.lower()) for method, path in dashboard_routes()}
+    assert documented == DASHBOARD_OPEN_ROUTES | DASHBOARD_SIGNED_IN_ROUTES
+    bearer = {
+        (as_routed(path), method.lower())
+        for method, path in dashboard_routes()
+        if openapi_document()["paths"][path][method.lower()]["security"] == [{"BearerAuth": []}]
+    }
+    assert bearer == DASHBOARD_SIGNED_IN_ROUTES
 
 
 def _api_body(cfn: dict[str, Any]) -> dict[str, Any]:
@@ -367,6 +386,7 @@ EXPECTED_GATEWAY_RESPONSES = {
     "MISSING_AUTHENTICATION_TOKEN": ErrorCode.NOT_FOUND,
     "RESOURCE_NOT_FOUND": ErrorCode.NOT_FOUND,
     "INVALID_API_KEY": ErrorCode.INVALID_API_KEY,
+    "UNAUTHORIZED": ErrorCode.UNAUTHORIZED,  # the dashboard's Cognito authorizer
     "ACCESS_DENIED": ErrorCode.FORBIDDEN,
     "THROTTLED": ErrorCode.RATE_LIMIT_EXCEEDED,
     "QUOTA_EXCEEDED": ErrorCode.RATE_LIMIT_EXCEEDED,
@@ -395,6 +415,21 @@ def test_gateway_responses_use_the_contract_envelope(cfn: dict[str, Any]) -> Non
             assert response["statusCode"] == "504"
         elif response_type != "DEFAULT_4XX":  # keeps API Gateway's own 4xx status
             assert int(response["statusCode"]) == HTTP_STATUS[code], response_type
+
+
+def test_the_authorizers_401_is_the_documented_dashboard_401(cfn: dict[str, Any]) -> None:
+    """On a stage the Cognito authorizer refuses a bad token before the function runs: its answer is the
+    401 the OpenAPI document gives every BearerAuth route (envelope, code unauthorized, no-store)."""
+    response = _api_body(cfn)["x-amazon-apigateway-gateway-responses"]["UNAUTHORIZED"]
+    body = _rendered(response["responseTemplates"]["application/json"])
+    documented = openapi_document()["paths"]["/api/dashboard/me"]["get"]["responses"]["401"]
+    assert documented["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+    ErrorEnvelope.model_validate(body)
+    assert (response["statusCode"], body["error"]["code"]) == ("401", "unauthorized")
+    assert set(documented["headers"]) == {"Cache-Control"}
+    assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
 
 
 def test_gateway_429_and_413_carry_what_clients_need(cfn: dict[str, Any]) -> None:
