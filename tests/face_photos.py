@@ -13,6 +13,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 # dlib HOG boxes on t1.jpg (x1, y1, x2, y2), left to right.
@@ -73,6 +74,21 @@ def one_face(face: int = 1, image_format: str = "JPEG") -> bytes:
 
 def two_faces(pair: tuple[int, int] = (0, 2), image_format: str = "JPEG") -> bytes:
     return crop(TWO_FACE_CROPS[pair], image_format)
+
+
+def large_jpeg(face: int, min_bytes: int) -> bytes:
+    """A photo of one face, enlarged and given fine grain until its JPEG is over `min_bytes`."""
+    photo = Image.open(io.BytesIO(one_face(face))).convert("RGB")
+    scale = 2
+    while True:
+        big = photo.resize((photo.width * scale, photo.height * scale), Image.Resampling.LANCZOS)
+        pixels = np.asarray(big).astype(np.int16)
+        grain = np.random.default_rng(face).integers(-6, 7, size=pixels.shape, dtype=np.int16)
+        out = io.BytesIO()
+        Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=97)
+        if out.tell() > min_bytes:
+            return out.getvalue()
+        scale += 1
 
 
 def no_face(image_format: str = "JPEG") -> bytes:

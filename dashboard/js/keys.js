@@ -37,16 +37,18 @@ export function wireKeys(onChange) {
   const form = document.getElementById("create-key-form");
   const shown = document.getElementById("new-key");
   const value = document.getElementById("new-key-value");
+  const secret = document.getElementById("new-key-secret");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = form.elements.name.value;
     const created = await call("POST", "/api/dashboard/keys", { name });
     lastCreatedKey = created.api_key;
     value.textContent = created.api_key;
+    secret.textContent = created.webhook_secret;
     shown.hidden = false;
     document.getElementById("pg-key").value = created.api_key;
     form.reset();
-    say(`Key "${created.key.name}" created. Copy it now: it is not shown again.`);
+    say(`Key "${created.key.name}" created. Copy it and its webhook secret now: they are not shown again.`);
     document.getElementById("copy-key").focus();
     await onChange();
   });
@@ -54,8 +56,13 @@ export function wireKeys(onChange) {
     await navigator.clipboard.writeText(value.textContent);
     say("Key copied to the clipboard.");
   });
+  document.getElementById("copy-secret").addEventListener("click", async () => {
+    await navigator.clipboard.writeText(secret.textContent);
+    say("Webhook secret copied to the clipboard.");
+  });
   document.getElementById("dismiss-key").addEventListener("click", () => {
     value.textContent = "";
+    secret.textContent = "";
     shown.hidden = true;
   });
 }

@@ -162,7 +162,9 @@ def create_key() -> Response[Any]:
     except account_keys.KeyLimitReached as error:
         raise ApiError(ErrorCode.FORBIDDEN, str(error).capitalize() + ".") from None
     logger.info("key created", extra={"key_id": record.key_id})  # never the key itself
-    return _json(HTTPStatus.CREATED, KeyCreated(api_key=plaintext, key=views.key_view(record)))
+    # The key and its webhook signing secret are shown this once; listings carry neither.
+    created = KeyCreated(api_key=plaintext, key=views.key_view(record), webhook_secret=record.webhook_secret)
+    return _json(HTTPStatus.CREATED, created)
 
 
 def _change_key(key_id: str, change: str) -> Response[Any]:

@@ -256,6 +256,36 @@ def test_large_images_go_through_uploads_when_the_api_has_them(api: FakeApi):
     assert sent["targetimage"][1] == JPEG
 
 
+def test_when_every_image_is_uploaded_the_ids_go_as_json(api: FakeApi):
+    """A form with no file part would be sent urlencoded, which the API refuses: JSON names the ids."""
+    big = JPEG + b"\0" * LARGE_IMAGE_BYTES
+    for number in (1, 2):
+        grant = {"success": True, "upload_id": f"upl_{number}", "url": "https://s3.test/b", "fields": {}}
+        api.answer("POST", "/api/uploads", 201, grant)
+    api.answer("POST", "https://s3.test/b", 204, b"")
+    api.answer("POST", "/api/faceswap/basicswap", 201, queued())
+    client(api).basic_swap(big, big)
+    submission = api.requests[-1]
+    assert submission.headers["content-type"] == "application/json"
+    assert json.loads(submission.content) == {
+        "enhance": False,
+        "source_image_upload_id": "upl_1",
+        "target_image_upload_id": "upl_2",
+    }
+
+
+def test_a_submission_keeps_its_replay_and_rate_limit_headers(api: FakeApi):
+    limits = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "41", "X-RateLimit-Reset": "1700000000"}
+    api.answer("POST", "/api/faceswap/basicswap", 201, queued(), **limits)
+    api.answer("POST", "/api/faceswap/basicswap", 201, queued(), **limits, **{"Idempotent-Replayed": "true"})
+    first = client(api).basic_swap(JPEG, JPEG, idempotency_key="k1")
+    again = client(api).basic_swap(JPEG, JPEG, idempotency_key="k1")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert first.rate_limit == faceswap_sdk.RateLimit(limit=100, remaining=41, reset_at=1700000000)
+    api.answer("GET", "/api/task-status/" + "t" * 32, 200, status("queued"), **limits)
+    assert client(api).get_task("t" * 32).rate_limit is None  # a status poll is not a submission
+
+
 def test_large_images_are_sent_inline_where_there_are_no_uploads(api: FakeApi):
     big = JPEG + b"\0" * LARGE_IMAGE_BYTES
     api.answer("POST", "/api/faceswap/basicswap", 413, envelope("payload_too_large", limit_bytes=6291456))

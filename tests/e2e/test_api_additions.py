@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 import requests
 import schemathesis
@@ -41,21 +40,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProces
     process.stop()
 
 
-def large_jpeg(face: int, min_bytes: int) -> bytes:
-    """A photo of one face, enlarged and given fine grain until its JPEG is over `min_bytes`."""
-    photo = Image.open(io.BytesIO(face_photos.one_face(face))).convert("RGB")
-    scale = 2
-    while True:
-        big = photo.resize((photo.width * scale, photo.height * scale), Image.Resampling.LANCZOS)
-        pixels = np.asarray(big).astype(np.int16)
-        grain = np.random.default_rng(face).integers(-6, 7, size=pixels.shape, dtype=np.int16)
-        out = io.BytesIO()
-        Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=97)
-        if out.tell() > min_bytes:
-            return out.getvalue()
-        scale += 1
-
-
 def upload(stack: LocalStackProcess, data: bytes, content_type: str = "image/jpeg") -> str:
     created = requests.post(
         f"{stack.base_url}/api/uploads",
@@ -77,7 +61,7 @@ def upload(stack: LocalStackProcess, data: bytes, content_type: str = "image/jpe
 def test_a_large_image_is_uploaded_then_swapped_by_id_and_prefer_wait_returns_the_result(
     stack: LocalStackProcess,
 ) -> None:
-    scene = large_jpeg(4, DIRECT_LIMIT_BYTES)
+    scene = face_photos.large_jpeg(4, DIRECT_LIMIT_BYTES)
     assert len(scene) > DIRECT_LIMIT_BYTES  # too large to send in the request itself
     source_id, scene_id = upload(stack, face_photos.one_face(1)), upload(stack, scene)
 

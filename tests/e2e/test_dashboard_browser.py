@@ -132,6 +132,12 @@ def test_a_new_customer_goes_from_nothing_to_a_swap_and_revokes_the_key(
     api_key = shown.inner_text()
     page.get_by_role("button", name="Copy key").click()
     assert page.evaluate("navigator.clipboard.readText()") == api_key
+    # Beside it, once: the key's webhook signing secret.
+    shown_secret = page.locator("#new-key-secret")
+    expect(shown_secret).to_have_text(__import__("re").compile(r"^whsec_[A-Za-z0-9+/]{43}=$"))
+    webhook_secret = shown_secret.inner_text()
+    page.get_by_role("button", name="Copy secret").click()
+    assert page.evaluate("navigator.clipboard.readText()") == webhook_secret
     row = page.locator("#keys-table tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(0)).to_have_text(api_key[:8] + "…")
@@ -141,6 +147,7 @@ def test_a_new_customer_goes_from_nothing_to_a_swap_and_revokes_the_key(
     page.get_by_role("button", name="I have stored it").click()
     expect(page.locator("#new-key")).to_be_hidden()
     assert api_key not in page.content(), "the key is shown once, then gone from the page"
+    assert webhook_secret not in page.content(), "so is its webhook secret"
 
     # 5. Use it over HTTP, as curl would: a swap that completes.
     submitted = submit(

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import faceswap_sdk
+import httpx
 import pytest
 from faceswap_sdk import AsyncClient, Client, verify_webhook
+from faceswap_sdk._requests import LARGE_IMAGE_BYTES
 from PIL import Image
 from standardwebhooks.webhooks import Webhook
 
@@ -82,6 +84,88 @@ def test_async_client_swaps_the_two_faces_of_bytes(stack: LocalStackProcess, pho
     result = asyncio.run(scenario())
     with Image.open(io.BytesIO(result)) as image:
         assert image.size == Image.open(photos["couple"]).size
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """A real HTTP transport that notes each request's method and path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path))
+        return super().handle_request(request)
+
+
+def test_large_images_go_through_uploads_and_are_swapped(stack: LocalStackProcess, tmp_path: Path):
+    source = face_photos.large_jpeg(1, LARGE_IMAGE_BYTES)
+    scene = face_photos.large_jpeg(4, LARGE_IMAGE_BYTES)
+    transport = RecordingTransport()
+    with Client(stack.api_key, base_url=stack.base_url, transport=transport) as client:
+        task = client.basic_swap(source, scene)  # both images over the inline limit
+        uploads = [seen for seen in transport.seen if seen == ("POST", "/api/uploads")]
+        assert len(uploads) == 2 and task.status == "queued"
+        task.wait(timeout=300)
+        result = task.download()
+    assert isinstance(result, bytes)
+    with Image.open(io.BytesIO(result)) as image, Image.open(io.BytesIO(scene)) as original:
+        assert (image.format, image.size) == ("JPEG", original.size)
+
+
+def test_an_idempotency_key_sent_twice_makes_one_task_counted_once(client: Client, photos: dict[str, Path]):
+    key = f"order-{time.time_ns()}"
+    first = client.basic_swap(photos["source"], photos["target"], idempotency_key=key)
+    again = client.basic_swap(photos["source"], photos["target"], idempotency_key=key)
+    other = client.basic_swap(photos["source"], photos["target"])  # no key: a new task, counted
+    assert again.task_id == first.task_id and other.task_id != first.task_id
+    assert (first.replayed, again.replayed, other.replayed) == (False, True, False)
+    counted = [task.rate_limit for task in (first, again, other)]
+    assert all(counted) and len({limit.reset_at for limit in counted if limit}) == 1  # one window
+    remaining = [limit.remaining for limit in counted if limit]
+    assert remaining == [remaining[0], remaining[0], remaining[0] - 1]
+    with pytest.raises(faceswap_sdk.IdempotencyKeyReusedError):
+        client.basic_swap(photos["target"], photos["source"], idempotency_key=key)
+    for task in (first, other):
+        task.wait(timeout=300)
+
+
+def test_wait_returns_a_finished_task_without_polling(stack: LocalStackProcess, photos: dict[str, Path]):
+    transport = RecordingTransport()
+    with Client(stack.api_key, base_url=stack.base_url, transport=transport) as client:
+        task = client.basic_swap(photos["source"], photos["target"], wait=20)
+        assert task.status == "completed", task.data  # 20 s is ample for these small photos
+        assert task.wait() is task and task.download()
+    assert not [path for _, path in transport.seen if path.startswith("/api/task-status/")]
+    assert task.headers["preference-applied"] == "wait=20"
+
+
+def test_verify_finds_the_three_marks_on_a_result_and_none_on_a_photo(
+    client: Client, stack: LocalStackProcess, photos: dict[str, Path], tmp_path: Path
+):
+    task = client.basic_swap(photos["source"], photos["target"], wait=20).wait(timeout=300)
+    saved = task.download(tmp_path / "result.jpg")
+    found = client.verify(saved)
+    assert found.marks == ["xmp", "c2pa", "watermark"], found.data
+    assert found.watermark.registered and found.watermark.task_id == task.task_id
+    assert found.metadata and found.c2pa.actions[-1] == "c2pa.edited"
+    assert found.c2pa.digital_source_type == found.metadata["DigitalSourceType"]
+    assert found.c2pa.digital_source_type.endswith("/compositeSynthetic")
+    assert client.verify(photos["target"].read_bytes()).marks == []
+
+    env = {**os.environ, "FACESWAP_API_KEY": stack.api_key, "FACESWAP_BASE_URL": stack.base_url}
+    command = [sys.executable, "-m", "faceswap_sdk.cli", "verify"]
+    marked = subprocess.run([*command, str(saved)], env=env, capture_output=True, text=True, timeout=60)
+    assert marked.returncode == 0, marked.stderr
+    assert f"task {task.task_id}" in marked.stdout
+    plain = subprocess.run(
+        [sys.executable, "-m", "faceswap_sdk.cli", "--json", "verify", str(photos["target"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plain.returncode == 9 and json.loads(plain.stdout)["watermark"]["found"] is False
 
 
 def test_live_errors_are_typed(client: Client, stack: LocalStackProcess):

@@ -121,13 +121,16 @@ class Submission:
         return headers
 
     def request_kwargs(self) -> dict[str, Any]:
-        """httpx keyword arguments: JSON when any image is a URL (the API fetches it), else multipart."""
+        """httpx keyword arguments: JSON (`<json_name>_upload_id` for uploaded images) or multipart
+        (`<field>_upload_id`)."""
         params: dict[str, Any] = {}
         if self.swap_index is not None:
             params["swap_index"] = self.swap_index
         if self.webhook_url is not None:
             params["webhook_url"] = self.webhook_url
-        if any(part.url for part in self.images):
+        # JSON when any image is a URL, or when every image went to S3 first: a form with no file
+        # part would go out as application/x-www-form-urlencoded, which the API does not read.
+        if any(part.url for part in self.images) or all(part.upload_id for part in self.images):
             body: dict[str, Any] = {"enhance": self.enhance, **params}
             for part in self.images:
                 if part.upload_id:

@@ -6,11 +6,13 @@
     faceswap swap same-image SRC -o OUT
     faceswap status TASK_ID [-o OUT]
     faceswap webhook-secret rotate
+    faceswap verify FILE_OR_URL [--json]
 
 The key comes from FACESWAP_API_KEY (or --api-key), the API from FACESWAP_BASE_URL (or --base-url).
 Images are paths or https:// URLs. Progress goes to stderr; the result's path (or --json) to stdout.
 Exit status: 0 done; 1 server or network error; 2 usage; 3 input refused (400/413/409); 4 key refused
-(401/403); 5 not found; 6 rate limited; 7 queue timeout; 8 still running at --timeout.
+(401/403); 5 not found; 6 rate limited; 7 queue timeout; 8 still running at --timeout;
+9 (verify) none of our marks found.
 """
 
 from __future__ import annotations
@@ -95,7 +97,30 @@ def _parser() -> argparse.ArgumentParser:
 
     secret = commands.add_parser("webhook-secret", help="the key's webhook signing secret")
     secret.add_argument("action", choices=["rotate"], help="make a new one (shown once)")
+    verify = commands.add_parser("verify", help="which of our marks (XMP, C2PA, watermark) an image carries")
+    verify.add_argument("image", help="a file path or an https:// URL")
     return parser
+
+
+# `faceswap verify`: the image carries none of our marks.
+EXIT_NOT_MARKED = 9
+
+
+def _verify(client: Client, args: argparse.Namespace, out: TextIO) -> int:
+    result = client.verify(args.image)
+    if args.json:
+        print(json.dumps(result.data), file=out)
+    else:
+        mark = result.watermark
+        owner = f", task {mark.task_id}" if mark.task_id else (", ours" if mark.registered else "")
+        print(f"xmp: {'found' if result.metadata is not None else 'absent'}", file=out)
+        state = result.c2pa.validation_state or ("absent" if not result.c2pa.present else "unknown")
+        print(f"c2pa: {state}", file=out)
+        print(
+            f"watermark: {'found' if mark.found else 'absent'} (confidence {mark.confidence:.4f}{owner})",
+            file=out,
+        )
+    return 0 if result.marked else EXIT_NOT_MARKED
 
 
 def _submit(client: Client, args: argparse.Namespace) -> Task:
@@ -133,6 +158,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO
             if args.command == "webhook-secret":
                 print(client.rotate_webhook_secret(), file=out)
                 return 0
+            if args.command == "verify":
+                return _verify(client, args, out)
             if args.command == "status":
                 task = client.get_task(args.task_id)
                 if args.wait:

@@ -24,6 +24,7 @@ from faceswap_sdk._requests import (
 )
 from faceswap_sdk.errors import FaceSwapError, NotFoundError, TransportError
 from faceswap_sdk.task import AsyncTask, Task
+from faceswap_sdk.verification import VERIFY_PATH, VerifyResult, verify_request
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 SwapIndex = str | tuple[int, int] | list[int] | None
@@ -131,6 +132,11 @@ class Client(_Base):
         """A new webhook signing secret for this key (shown once; the old one stops signing at once)."""
         return str(self._call("POST", "/api/webhooks/secret")["webhook_secret"])
 
+    def verify(self, image: ImageInput) -> VerifyResult:
+        """Which of our marks `image` (path, bytes or https:// URL) carries; not counted against the
+        plan. `result.marked`: any found; `result.watermark.task_id`: the task, when it is yours."""
+        return VerifyResult.from_body(self._call("POST", VERIFY_PATH, **verify_request(image)))
+
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/api/health")
 
@@ -143,10 +149,10 @@ class Client(_Base):
         attempt = 1
         while True:
             try:
-                body = self._call(
+                response = self._request(
                     "POST", submission.path, headers=submission.headers(), **submission.request_kwargs()
                 )
-                return Task(self, body)
+                return Task(self, answer_body(response), response.headers)
             except FaceSwapError as error:
                 delay = submit_retry_delay(error, attempt, submission)
                 if delay is None:
@@ -180,12 +186,14 @@ class Client(_Base):
         except httpx.TransportError as error:
             raise TransportError(f"downloading the result failed: {error}") from error
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, **kwargs)
+            return self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
             raise TransportError(f"{method} {path}: {error}") from error
-        return answer_body(response)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return answer_body(self._request(method, path, **kwargs))
 
     def close(self) -> None:
         self._http.close()
@@ -270,6 +278,9 @@ class AsyncClient(_Base):
     async def rotate_webhook_secret(self) -> str:
         return str((await self._call("POST", "/api/webhooks/secret"))["webhook_secret"])
 
+    async def verify(self, image: ImageInput) -> VerifyResult:
+        return VerifyResult.from_body(await self._call("POST", VERIFY_PATH, **verify_request(image)))
+
     async def health(self) -> dict[str, Any]:
         return await self._call("GET", "/api/health")
 
@@ -280,10 +291,10 @@ class AsyncClient(_Base):
         attempt = 1
         while True:
             try:
-                body = await self._call(
+                response = await self._request(
                     "POST", submission.path, headers=submission.headers(), **submission.request_kwargs()
                 )
-                return AsyncTask(self, body)
+                return AsyncTask(self, answer_body(response), response.headers)
             except FaceSwapError as error:
                 delay = submit_retry_delay(error, attempt, submission)
                 if delay is None:
@@ -316,12 +327,14 @@ class AsyncClient(_Base):
         except httpx.TransportError as error:
             raise TransportError(f"downloading the result failed: {error}") from error
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = await self._http.request(method, path, **kwargs)
+            return await self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
             raise TransportError(f"{method} {path}: {error}") from error
-        return answer_body(response)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return answer_body(await self._request(method, path, **kwargs))
 
     async def aclose(self) -> None:
         await self._http.aclose()

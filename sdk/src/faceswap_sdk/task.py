@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,33 @@ FINAL_STATUSES = frozenset({"completed", "failed"})
 Progress = Callable[["BaseTask", float], None]  # (task, seconds waited so far)
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """The X-RateLimit-* headers of the submission's answer: the plan's tightest window."""
+
+    limit: int
+    remaining: int
+    reset_at: int  # Unix seconds
+
+
 class BaseTask:
-    def __init__(self, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
         self.data: dict[str, Any] = dict(body)
+        # The submission answer's headers (lower-case names); {} for a task fetched by id.
+        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+
+    @property
+    def replayed(self) -> bool:
+        """The API answered an earlier submission with the same Idempotency-Key: no new task was made."""
+        return self.headers.get("idempotent-replayed") == "true"
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        values = [self.headers.get(f"x-ratelimit-{name}", "") for name in ("limit", "remaining", "reset")]
+        if not all(value.isdigit() for value in values):
+            return None
+        limit, remaining, reset_at = (int(value) for value in values)
+        return RateLimit(limit, remaining, reset_at)
 
     @property
     def task_id(self) -> str:
@@ -71,8 +96,10 @@ def _save(content: bytes, path: str | Path | None) -> bytes | Path:
 
 
 class Task(BaseTask):
-    def __init__(self, client: Client, body: dict[str, Any]) -> None:
-        super().__init__(body)
+    def __init__(
+        self, client: Client, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(body, headers)
         self._client = client
 
     def refresh(self) -> Task:
@@ -121,8 +148,10 @@ class Task(BaseTask):
 
 
 class AsyncTask(BaseTask):
-    def __init__(self, client: AsyncClient, body: dict[str, Any]) -> None:
-        super().__init__(body)
+    def __init__(
+        self, client: AsyncClient, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(body, headers)
         self._client = client
 
     async def refresh(self) -> AsyncTask:

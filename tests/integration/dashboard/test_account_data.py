@@ -3,9 +3,13 @@ the API itself uses (keys made here are refused or accepted by the public API at
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
+from core.adapters.key_table import KeyTable
 from core.adapters.task_table import TaskTable
+from core.logic.key_cache import KeyCache
+from core.logic.key_service import find_key
 from core.models.errors import ErrorBody, ErrorCode
 from core.models.task import Task, TaskStatus
 from core.settings import get_settings
@@ -52,6 +56,27 @@ def test_a_key_is_shown_once_listed_after_and_works_on_the_api_at_once(
     assert (public_api(api_key).status, public_api(api_key).code) == (401, "invalid_api_key")
     # Revoked is final.
     assert dashboard("POST", f"/api/dashboard/keys/{key_id}/enable", token=token).status == 404
+
+
+def test_the_webhook_secret_is_shown_once_beside_the_key_and_never_listed(
+    dashboard: Call, new_account: Callable[[], str]
+) -> None:
+    token = new_account()
+    created = create(dashboard, token)
+    secret = created.body["webhook_secret"]
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    # The secret the API signs this key's webhooks with (the key record), not a second one.
+    record = find_key(
+        KeyTable(get_settings().api_keys_table), created.body["api_key"], cache=KeyCache(lambda: 0.0)
+    )
+    assert record is not None and record.webhook_secret == secret
+    assert secret != create(dashboard, token, "another").body["webhook_secret"]  # one per key
+
+    listed = dashboard("GET", "/api/dashboard/keys", token=token)
+    assert len(listed.body["keys"]) == 2
+    assert secret not in str(listed.body) and "webhook_secret" not in str(listed.body)
+    usage = dashboard("GET", "/api/dashboard/usage", token=token)
+    assert secret not in str(usage.body)
 
 
 def test_another_account_can_neither_see_nor_change_a_key(
