@@ -47,7 +47,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy core functions worker cli infra engine_layer
+	$(VENV)/bin/mypy core functions worker cli infra engine_layer sdk/src
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 	$(UV) tool run --from $(HADOLINT) hadolint infra/worker/Dockerfile

@@ -194,7 +194,7 @@ def submit_retry_delay(error: Exception, attempt: int, submission: Submission) -
         after = error.headers.get("retry-after")
         return float(after) if after and after.isdigit() else 1.0
     if isinstance(error, TransportError):
-        return 0.5 * 2 ** (attempt - 1)
+        return 0.5 * float(2 ** (attempt - 1))
     return None
 
 

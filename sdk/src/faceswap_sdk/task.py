@@ -125,7 +125,7 @@ class Task(BaseTask):
                 if wanted is None:
                     raise
                 pause = max(delay, wanted)
-            if self.done:
+            if self.status in FINAL_STATUSES:  # refresh() moved it on (not `self.done`: mypy narrows that)
                 break
             if timeout is not None and clock() - started + pause > timeout:
                 raise WaitTimeout(f"task {self.task_id} is still {self.status} after {timeout:.0f} s")
@@ -175,7 +175,7 @@ class AsyncTask(BaseTask):
                 if wanted is None:
                     raise
                 pause = max(delay, wanted)
-            if self.done:
+            if self.status in FINAL_STATUSES:  # refresh() moved it on (not `self.done`: mypy narrows that)
                 break
             if timeout is not None and clock() - started + pause > timeout:
                 raise WaitTimeout(f"task {self.task_id} is still {self.status} after {timeout:.0f} s")
