@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # boto3-stubs (dev extra): typed clients for the services we 
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-Service = Literal["s3", "sqs", "dynamodb", "cognito-idp", "secretsmanager", "cloudformation"]
+Service = Literal["s3", "sqs", "dynamodb", "cognito-idp", "secretsmanager"]
 
 _CONFIG = Config(
     connect_timeout=5,
@@ -58,7 +58,7 @@ def client(service: Literal["sqs"]) -> SQSClient: ...
 def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
 @overload
 def client(
-    service: Literal["cognito-idp", "secretsmanager", "cloudformation"],
+    service: Literal["cognito-idp", "secretsmanager"],
 ) -> Any: ...  # no stubs installed
 def client(service: Service) -> Any:
     return _client(service)

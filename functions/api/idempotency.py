@@ -15,9 +15,8 @@ from core.logic.idempotency import idempotent_request, is_valid_idempotency_key
 from core.models.errors import ApiError, ErrorCode, invalid_parameter
 from core.settings import get_settings
 from functions.api.auth import current_key
-from functions.api.rate_limiting import limit_submissions
+from functions.api.rate_limiting import limit_submissions, usage_headers
 from functions.api.request_body import event_body_bytes
-from functions.api.usage import usage_headers
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

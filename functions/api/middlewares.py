@@ -11,8 +11,7 @@ from __future__ import annotations
 from functions.api.auth import authenticate
 from functions.api.idempotency import idempotent_submission
 from functions.api.prefer_wait import prefer_wait
-from functions.api.rate_limiting import limit_status_polls, limit_submissions
-from functions.api.usage import report_usage
+from functions.api.rate_limiting import limit_status_polls, limit_submissions, report_usage
 
 SWAP_MIDDLEWARES = [authenticate, prefer_wait, idempotent_submission, limit_submissions]
 STATUS_MIDDLEWARES = [authenticate, limit_status_polls]

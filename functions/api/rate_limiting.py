@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from core.adapters.rate_limit_table import RateLimitTable
+from core.clock import utc_now
 from core.logic.rate_limit import Decision, RateLimiter, WindowKind
 from core.models.errors import ApiError, ErrorCode
 from core.settings import get_settings
@@ -37,6 +38,21 @@ def limiter() -> RateLimiter:
 def limit_submissions(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Count this submission against the key's plan (before validation), or answer 429."""
     return _apply(limiter().consume(current_key(app)), app, next_middleware)
+
+
+def report_usage(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """For routes that count nothing (uploads, verify): the headers of the key's usage as it stands."""
+    return _apply(_usage_now(app), app, next_middleware)
+
+
+def usage_headers(app: APIGatewayRestResolver) -> dict[str, str]:
+    """The key's X-RateLimit-* headers, read without counting (an idempotent replay's answer)."""
+    return headers_for(_usage_now(app))
+
+
+def _usage_now(app: APIGatewayRestResolver) -> Decision:
+    now = utc_now()
+    return Decision(allowed=True, usage=limiter().usage(current_key(app), now), decided_at=now)
 
 
 def limit_status_polls(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 
 from core.adapters.task_table import TaskTable
-from core.logic.task_view import MIN_LINK_SECONDS, link_seconds, media_expires_at, view_of
+from core.logic.task_view import view_of
 from core.models.errors import ApiError, ErrorCode
 from core.models.task import TaskView
 from core.settings import Settings
-
-__all__ = ["MIN_LINK_SECONDS", "link_seconds", "media_expires_at", "task_view"]
 
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 

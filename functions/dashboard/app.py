@@ -20,6 +20,7 @@ from core.adapters.task_table import TaskTable
 from core.clock import utc_now
 from core.logic import account_keys, account_tasks, usage_history
 from core.logic.key_service import KeyNotFound
+from core.logic.task_view import link_seconds, media_expires_at
 from core.models.dashboard import (
     AccountView,
     Confirmation,
@@ -52,7 +53,6 @@ from engine_layer.errors import EngineError
 from functions.api import images
 from functions.api.rate_limiting import limiter
 from functions.api.request_body import event_body_bytes
-from functions.api.status import link_seconds, media_expires_at
 from functions.dashboard import views
 from functions.dashboard.auth import current_account, signed_in
 

@@ -9,8 +9,8 @@ import pytest
 from core.adapters.clients import client
 from core.adapters.s3 import MediaStore
 from core.adapters.task_table import TaskTable
+from core.logic.task_view import link_seconds, media_expires_at
 from core.settings import Settings
-from functions.api.status import link_seconds, media_expires_at
 from tests import face_photos
 from tests.integration.api.helpers import Invoke, multipart
 
