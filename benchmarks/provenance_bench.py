@@ -40,6 +40,13 @@ from engine_layer.decode import decode_image, encode_image
 from engine_layer.engine import Engine
 from engine_layer.operations import Operation
 from engine_layer.provenance import watermark
+from engine_layer.provenance.mark_encoder import (
+    RANKS,
+    MarkEncoder,
+    default_encoder,
+    embed_mark,
+    separable_encoder,
+)
 from engine_layer.provenance.xmp import build_xmp, engine_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,19 +91,21 @@ class Candidate:
         raise NotImplementedError
 
 
-class Ours(Candidate):
-    def __init__(self) -> None:
-        super().__init__("rivagan-256 (ours)", watermark.MARK_ID_BITS)
+class RivaGan(Candidate):
+    """RivaGAN at a 256 px working copy, 20-bit id + 12-bit check, read with the wheel's decoder; written
+    with the separable rebuild of its encoder (ours) or with the full network (`ranks` empty)."""
+
+    def __init__(self, name: str, ranks: dict[str, int]) -> None:
+        super().__init__(name, watermark.MARK_ID_BITS)
+        self.encoder = MarkEncoder(separable_encoder(ranks))
 
     def embed(self, pixels: np.ndarray, payload: list[int]) -> np.ndarray:
-        return watermark.embed_mark(pixels, int("".join(map(str, payload)), 2))
+        return self.encoder.embed(pixels, int("".join(map(str, payload)), 2))
 
     def read(self, pixels: np.ndarray) -> tuple[list[int], list[int] | None]:
         reading = watermark.read_mark(pixels)
         # Bit accuracy is measured on the raw 20 id bits as read (before the check-word search).
-        scores = watermark._session("decoder").run(
-            None, {"frame": watermark._as_frame(watermark._working_copy(pixels))}
-        )[0][0]
+        scores = watermark.bit_scores(pixels)
         raw = [int(s > 0.5) for s in scores[: self.bits]]
         found = None
         if reading.mark_id is not None:
@@ -145,6 +154,7 @@ def measure_cost(results: list[tuple[str, bytes, np.ndarray]], engine: Engine) -
     # CPU seconds of this process for the watermark: on a shared machine wall time mostly measures the
     # neighbours; the network uses every core it is given, so wall >= cpu / cores on an idle machine.
     cpu: list[float] = []
+    default_encoder()  # built once at worker start (worker/provenance_setup.py), not per result
     for _name, scene_bytes, pixels in results:
         scene = decode_image(scene_bytes, "scene")
         start = time.perf_counter()
@@ -154,7 +164,7 @@ def measure_cost(results: list[tuple[str, bytes, np.ndarray]], engine: Engine) -
         encoded = encode_image(scene, pixels, xmp)
         times["xmp"].append(max(0.0, time.perf_counter() - start - plain))
         start, start_cpu = time.perf_counter(), time.process_time()
-        watermark.embed_mark(pixels, 1234)
+        embed_mark(pixels, 1234)
         times["watermark"].append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         content_type = Image.MIME[scene.format]
@@ -175,7 +185,7 @@ def measure_cost(results: list[tuple[str, bytes, np.ndarray]], engine: Engine) -
 
 
 def _providers() -> list[str]:
-    return list(watermark._session("encoder").get_providers())
+    return list(default_encoder().session.get_providers())
 
 
 def measure_robustness(
@@ -235,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  within budget: {'yes' if cost['total'] <= BUDGET_MS else 'NO'}")
 
     candidates: list[Candidate] = [
-        Ours(),
+        RivaGan("RivaGAN separable (ours)", RANKS),
+        RivaGan("RivaGAN full network", {}),
         DwtCandidate("dwtDct", "maxDct", "EmbedMaxDct"),
         DwtCandidate("dwtDctSvd", "dwtDctSvd", "EmbedDwtDctSvd"),
     ]

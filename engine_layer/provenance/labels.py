@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine_layer.provenance.watermark import embed_mark
+from engine_layer.provenance.mark_encoder import embed_mark
 
 VISIBLE_TEXT = "AI-generated"
 

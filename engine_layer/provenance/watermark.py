@@ -1,7 +1,8 @@
 """The invisible watermark: a 32-bit mark id hidden in the pixels with RivaGAN (invisible-watermark's
-ONNX encoder/decoder, run on onnxruntime).
+ONNX encoder/decoder, run on onnxruntime). This module holds the payload and reading (the API's verify
+and the worker); writing is mark_encoder.py (worker only: it runs a cheaper rebuild of the encoder).
 
-Why RivaGAN, and run this way (figures: benchmarks/watermark_robustness.py, README "Provenance"):
+Why RivaGAN, and run this way (figures: benchmarks/provenance_bench.py, README "Provenance"):
 - It survives what a shared image goes through: JPEG q75, a 50% resize and a 10% crop, where
   invisible-watermark's dwtDct / dwtDctSvd lose the bits under resize and crop (their bits sit at fixed
   4x4 block positions) and trustmark needs torch and downloads its weights from Adobe's server at run time.
@@ -10,8 +11,8 @@ Why RivaGAN, and run this way (figures: benchmarks/watermark_robustness.py, READ
   package's import spec without executing its __init__, and fed with numpy.
 - The network's cost grows with pixels, so the mark is computed on a copy whose long side is WORK_SIDE and
   the difference it makes is scaled up and added to the full frame. Reading shrinks to the same side, so a
-  resized or cropped copy is read at nearly the scale it was written. Pillow does the resizing (the API
-  function reads marks and has no OpenCV).
+  resized or cropped copy is read at nearly the scale it was written. Pillow makes the working copy (the
+  API function reads marks and has no OpenCV).
 - The 32 bits are a 20-bit mark id and a 12-bit check word. Reading tries the word as read and then with
   its least certain bits flipped (up to FLIP_BITS of them); the first word whose check matches is the mark.
   A photo never marked passes with a chance of about 2**FLIP_BITS / 2**12 (0.4%), which is what
@@ -74,14 +75,16 @@ def model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-@lru_cache(maxsize=2)
-def _session(name: str) -> ort.InferenceSession:
+@lru_cache(maxsize=1)
+def _decoder() -> ort.InferenceSession:
     available = ort.get_available_providers()
     providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-    return ort.InferenceSession(str(model_dir() / f"rivagan_{name}.onnx"), providers=providers)
+    return ort.InferenceSession(str(model_dir() / "rivagan_decoder.onnx"), providers=providers)
 
 
-def _to_bits(word: int) -> np.ndarray:
+def payload_bits(mark_id: int) -> np.ndarray:
+    """The 32 bits written for `mark_id`, as the network takes them (float 0/1, most significant first)."""
+    word = payload_word(mark_id)
     return np.array([(word >> (PAYLOAD_BITS - 1 - i)) & 1 for i in range(PAYLOAD_BITS)], dtype=np.float32)
 
 
@@ -89,7 +92,7 @@ def _from_bits(bits: np.ndarray) -> int:
     return int("".join("1" if b else "0" for b in bits), 2)
 
 
-def _working_copy(pixels: np.ndarray) -> np.ndarray:
+def working_copy(pixels: np.ndarray) -> np.ndarray:
     height, width = pixels.shape[:2]
     scale = min(1.0, WORK_SIDE / max(height, width))
     if scale >= 1.0:
@@ -99,41 +102,21 @@ def _working_copy(pixels: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(np.ascontiguousarray(pixels), "RGB").resize(size, Image.Resampling.BOX))
 
 
-def _upscaled(residual: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Each float channel bilinearly resized to height x width."""
-    channels = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(residual[..., c]), "F").resize(
-                (width, height), Image.Resampling.BILINEAR
-            )
-        )
-        for c in range(residual.shape[2])
-    ]
-    return np.stack(channels, axis=-1)
-
-
-def _as_frame(pixels: np.ndarray) -> np.ndarray:
+def as_frame(pixels: np.ndarray) -> np.ndarray:
     """HxWx3 uint8 -> the network's (1, 3, 1, H, W) float in -1..1 (one-frame video)."""
     return (pixels.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None, :, None]
 
 
-def embed_mark(pixels: np.ndarray, mark_id: int) -> np.ndarray:
-    """A copy of BGR `pixels` carrying the 20-bit `mark_id` (PSNR about 39 dB)."""
-    small = _working_copy(pixels)
-    frame = _as_frame(small)
-    bits = _to_bits(payload_word(mark_id))[None]
-    marked = _session("encoder").run(None, {"frame": frame, "data": bits})[0]
-    residual = (np.clip(marked, -1.0, 1.0) - frame)[0, :, 0].transpose(1, 2, 0) * (127.5 * STRENGTH)
-    if residual.shape[:2] != pixels.shape[:2]:
-        residual = _upscaled(residual, *pixels.shape[:2])
-    marked_pixels: np.ndarray = np.clip(pixels.astype(np.float32) + residual, 0, 255).round().astype(np.uint8)
-    return marked_pixels
+def bit_scores(pixels: np.ndarray) -> np.ndarray:
+    """The decoder's 32 scores for BGR `pixels`, each the chance (0..1) that its bit is 1."""
+    scores: np.ndarray = _decoder().run(None, {"frame": as_frame(working_copy(pixels))})[0][0]
+    return scores
 
 
 def read_mark(pixels: np.ndarray) -> MarkReading:
     """The mark in BGR `pixels`, if a word RivaGAN reads there (or one with its least certain bits
     flipped) passes the check."""
-    scores = _session("decoder").run(None, {"frame": _as_frame(_working_copy(pixels))})[0][0]
+    scores = bit_scores(pixels)
     word = _from_bits(scores > 0.5)
     least_certain = np.argsort(np.abs(scores - 0.5))[:FLIP_BITS]
     for tries, flips in enumerate(itertools.product((0, 1), repeat=FLIP_BITS), start=1):

@@ -15,7 +15,8 @@ from engine_layer.decode import decode_image
 from engine_layer.engine import Engine
 from engine_layer.operations import Operation
 from engine_layer.provenance.labels import ResultLabels, draw_visible_label
-from engine_layer.provenance.watermark import MARK_ID_BITS, embed_mark, payload_word, read_mark
+from engine_layer.provenance.mark_encoder import embed_mark
+from engine_layer.provenance.watermark import MARK_ID_BITS, payload_word, read_mark
 from engine_layer.provenance.xmp import (
     SYNTHETIC_COMPOSITE,
     TRAINED_COMPOSITE,

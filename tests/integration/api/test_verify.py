@@ -21,7 +21,7 @@ from core.models.api_key import hash_key
 from core.models.plan import Plan
 from core.settings import Settings
 from engine_layer.decode import decode_image, encode_image
-from engine_layer.provenance.watermark import embed_mark
+from engine_layer.provenance.mark_encoder import embed_mark
 from engine_layer.provenance.xmp import SYNTHETIC_COMPOSITE, build_xmp
 from tests import face_photos
 from tests.integration.api.helpers import Invoke, multipart
