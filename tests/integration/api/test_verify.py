@@ -29,6 +29,9 @@ from tests.integration.api.helpers import Invoke, multipart
 TASK_ID = "a" * 32
 
 
+FIXED_MARK_ID = 0x5A5A5
+
+
 @pytest.fixture(scope="module")
 def scene() -> bytes:
     return face_photos.one_face(4)
@@ -40,7 +43,12 @@ def labelled(aws_env: dict[str, str], api_key: str, scene: bytes) -> bytes:
     settings = Settings()
     owner = KeyTable(settings.api_keys_table).get(hash_key(api_key))
     assert owner is not None
-    mark_id = MarkRegistry(settings.tasks_table).register(TASK_ID, owner.key_id, int(time.time()) + 3600)
+    # A fixed id, as if seeded: about 3% of (photo, id) pairs do not read back (README, Provenance), which
+    # the bench measures; a test must not pass or fail by the draw.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("core.adapters.mark_registry.secrets.randbelow", lambda _bound: FIXED_MARK_ID)
+        mark_id = MarkRegistry(settings.tasks_table).register(TASK_ID, owner.key_id, int(time.time()) + 3600)
+    assert mark_id == FIXED_MARK_ID
     decoded = decode_image(scene, "scene")
     engine = {"tier": "offline", "swapper": "classic-landmark-warp"}
     image = encode_image(decoded, embed_mark(decoded.pixels, mark_id), build_xmp("basicswap", engine, "1"))
