@@ -111,6 +111,17 @@ def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray
     return cv2.GaussianBlur(grown(mask, grow), (soft, soft), 0)
 
 
+def occluder_reach(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """0/1: the face outline less the eyes, brows, lips and nostrils themselves (not grown): where an
+    occluder found in `occlusion_search` is followed, so its rim next to a lip or an eye goes with it."""
+    face = fill_polygon(shape, outline_points(extended), origin)
+    landmarks = extended[:68]
+    core = np.zeros(shape, dtype=np.float32)
+    for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:], NOSTRILS):
+        core = np.maximum(core, fill_polygon(shape, landmarks[group], origin))
+    return face * (1.0 - core)
+
+
 def occlusion_search(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """0/1: the face outline less eyes, brows, mouth and nostrils (grown): where an occluder is sought."""
     face = fill_polygon(shape, outline_points(extended), origin)
