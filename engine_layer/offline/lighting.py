@@ -3,8 +3,9 @@
 Both faces are split into a base (how the light falls) and detail (what the face is), then the
 result is the target's base plus the source's detail. Both are split in the log of R, G and B
 (`to_log`): shading and a colour cast multiply them, so in the log they only add, and a source half
-in shadow or under a cast has the same detail, in lightness and in colour, everywhere. The source's base is an edge-aware smoothing (a guided filter) of the face with eyes, brows,
-mouth and occluders filled in from the skin around them: a hard shadow's edge stays in the base (a
+in shadow or under a cast has the same detail, in lightness and in colour, everywhere. The
+source's base is an edge-aware smoothing (a guided filter) of the face with eyes, brows, mouth and
+occluders filled in from the skin around them: a hard shadow's edge stays in the base (a
 plain blur would smear it into the detail as a dark band), while pores, wrinkles and every feature
 stay detail. The scene's base is its skin smoothed (eyes, mouth, hair and occluders never enter).
 `evened` gives the landmarker a copy of the source with its side light and cast taken out.
