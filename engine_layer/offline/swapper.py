@@ -129,12 +129,18 @@ class ClassicSwapper:
         mask = masks.feathered_inside(face, inset) * scene_gate * source_gate
         mask *= 1.0 - occlusion.in_front(scene_occluded, inset)
 
-        source_skin = masks.skin_mask(shape, destination, origin) * coverage
+        warped_lab = colour.to_lab(warped[..., :3])
+        source_skin = masks.skin_mask(shape, destination, origin)
+        # The brows by their hair, not their outline: skin the outline covers takes part in the
+        # source's shading (else it comes out as a pale band), and hair outside it does not.
+        around, hair = masks.brow_hair(warped_lab, source_skin, destination[:68], origin)
+        source_skin = np.maximum(source_skin, around * outline_area) * (1.0 - hair)
+        source_skin *= coverage
         source_skin *= (source_gate > 0.5) & (scene_gate > 0.5) & (source_hidden < 0.5)
         scene_skin = masks.skin_mask(shape, outline, origin) * (1.0 - scene_occluded) * (scene_gate > 0.5)
         # Where the source was occluded its detail is dropped: the scene's own skin shading shows.
         matched = lighting.relight(
-            colour.to_lab(warped[..., :3]),
+            warped_lab,
             scene_lab,
             source_skin,
             scene_skin,
