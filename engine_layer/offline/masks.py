@@ -23,7 +23,7 @@ FOREHEAD = np.arange(68, 83)  # indices of geometry.forehead_points within the e
 # Mahalanobis distances (in skin-colour standard deviations) where a pixel stops looking like skin.
 _SKIN_SURE, _SKIN_NOT = 2.5, 4.5
 _BROW_REACH = 0.06  # of face size: how far around the brow outline brow hair is looked for
-_BROW_DARK_L = 10.0  # Lab L under the forehead skin's median (or 3 robust spreads): hair
+_BROW_DARK_L = 12.0  # Lab L under the skin's upper quartile around the brows: hair
 
 
 def fill_polygon(shape: tuple[int, int], points: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -115,9 +115,9 @@ def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray
 
 def brow_hair(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """(around, hair): 0/1 float32 masks of the brows' surroundings (their outlines grown by
-    _BROW_REACH of the face, eyes left out) and of the pixels there much darker than the forehead
-    skin just above the brows (`skin` 0..1 says which pixels are skin): the brow hair itself,
-    wherever the brow points put the outline."""
+    _BROW_REACH of the face, eyes left out) and of the pixels there much darker than the skin there
+    (`skin` 0..1 says which pixels are skin): the brow hair itself, wherever the brow points put
+    the outline."""
     shape = lab.shape[:2]
     size = face_size(landmarks)
     brows = np.maximum(
@@ -127,15 +127,13 @@ def brow_hair(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: 
         fill_polygon(shape, landmarks[LEFT_EYE], origin), fill_polygon(shape, landmarks[RIGHT_EYE], origin)
     )
     around = grown(brows, max(1, round(size * _BROW_REACH))) * (1.0 - grown(eyes, max(1, round(size * 0.03))))
-    rows = np.arange(shape[0], dtype=np.float32)[:, None] + float(origin[1])
-    above = rows < float(landmarks[BROWS, 1].min())
-    reference = (around > 0.5) & (skin > 0.5) & above
+    reference = (around > 0.5) & (skin > 0.5)
     if reference.sum() < 20:
         return around, np.zeros(shape, dtype=np.float32)
     lightness = lab[..., 0]
-    median = float(np.median(lightness[reference]))
-    spread = 1.4826 * float(np.median(np.abs(lightness[reference] - median)))
-    hair = (around > 0.5) & (lightness < median - max(_BROW_DARK_L, 3.0 * spread))
+    # The skin's level there: its upper quartile, the forehead's side (the eye socket below is darker).
+    level = float(np.percentile(lightness[reference], 75))
+    hair = (around > 0.5) & (lightness < level - _BROW_DARK_L)
     return around, grown(hair.astype(np.float32), 1) * around
 
 
