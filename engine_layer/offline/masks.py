@@ -113,7 +113,9 @@ def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray
     return cv2.GaussianBlur(grown(mask, grow), (soft, soft), 0)
 
 
-def brow_hair(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+def brow_hair(
+    lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(around, hair): 0/1 float32 masks of the brows' surroundings (their outlines grown by
     _BROW_REACH of the face, eyes left out) and of the pixels there much darker than the skin there
     (`skin` 0..1 says which pixels are skin): the brow hair itself, wherever the brow points put
@@ -145,7 +147,8 @@ def occluder_reach(shape: tuple[int, int], extended: np.ndarray, origin: np.ndar
     core = np.zeros(shape, dtype=np.float32)
     for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:], NOSTRILS):
         core = np.maximum(core, fill_polygon(shape, landmarks[group], origin))
-    return face * (1.0 - core)
+    reach: np.ndarray = face * (1.0 - core)
+    return reach
 
 
 def occlusion_search(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
