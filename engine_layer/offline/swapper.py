@@ -1,9 +1,10 @@
 """The offline tier's face swap: no neural swapper, only geometry and colour science on 68 landmarks.
 
-1. The source face's texture is warped triangle by triangle (Delaunay over the 68 landmarks plus a
-   forehead arc) onto the target's jaw and forehead outline, with eyes, brows, nose and mouth placed
-   in the source's own proportions (fitted to the target's pose), so the result keeps the source's
-   identity and not only its skin. A source turned the other way from the target is mirrored first.
+1. The source face's texture is warped triangle by triangle (one fixed layout over the 68 landmarks
+   plus a forehead arc, layout.py) onto the target's jaw and forehead outline, with eyes, brows, nose
+   and mouth placed in the source's own proportions (fitted to the target's pose), so the result
+   keeps the source's identity and not only its skin. A source turned the other way from the target
+   is mirrored first.
 2. It takes the scene's light and skin tone: the scene's shading under the source's detail
    (lighting.py), so a source lit from one side or under a colour cast gives the same face; lips take
    the scene's lip colour and photographic grain is added where it is smoother than the scene.
@@ -35,11 +36,11 @@ from engine_layer.offline.geometry import (
     mirror,
     yaw,
 )
+from engine_layer.offline.layout import FACE_TRIANGLES
 from engine_layer.offline.warp import (
     Region,
     per_four_channels,
     triangle_stretch,
-    triangulate,
     warp_piecewise_affine,
 )
 
@@ -152,10 +153,11 @@ class ClassicSwapper:
         """The 68 points the swap works with: `face.landmarks68` when given, else the landmarker's fit;
         with `mirrored_fit` (the source's) averaged with its fit on the mirrored photo (`_fitted`).
 
-        The target keeps the landmarker's own fit: the warp's triangulation follows the target's points,
-        and a fit averaged from two passes moves with the crop the engine cuts around the face by a
-        hundredth of a pixel, enough to flip a Delaunay edge in an open mouth (up to 81 grey levels
-        on insightface's t1.jpg, where the crop pipeline must equal the whole-frame swap)."""
+        The target keeps the landmarker's own fit (one pass, so the crop pipeline equals the
+        whole-frame swap). A hundredth of a pixel on its points no longer flips warp triangles (up to
+        81 grey levels in an open mouth on insightface's t1.jpg when the warp triangulated the
+        target's own points): the layout is fixed (layout.py) and a thin or folded triangle hands over
+        to its neighbour's map gradually (warp.triangle_maps)."""
         known = face.landmarks68
         if known is not None:
             found = known
@@ -277,7 +279,7 @@ def warp_plan(source: LandmarkFace, target68: np.ndarray, mirrored: bool | None 
         mirrored = _turned_away(source, target68)
     pixels, points = mirror(source.pixels, source.points) if mirrored else (source.pixels, source.points)
     pixels, points = _scaled_to(pixels, points, face_size(target68))
-    return WarpPlan(pixels, points, destination, triangulate(destination), mirrored)
+    return WarpPlan(pixels, points, destination, FACE_TRIANGLES, mirrored)
 
 
 def _turned_away(source: LandmarkFace, target68: np.ndarray) -> bool:
