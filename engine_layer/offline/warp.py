@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import cv2
 import numpy as np
@@ -177,21 +177,27 @@ def owners(
     """
     owner = np.zeros(shape, dtype=np.int32)
     height, width = shape
-    for index in order:
-        corners = points[triangles[index]].astype(np.float64)
-        low = np.maximum(np.ceil(corners.min(axis=0)).astype(int), 0)
-        high = np.minimum(np.floor(corners.max(axis=0)).astype(int), [width - 1, height - 1])
-        if (high < low).any():
+    corners = points.astype(np.float64)[triangles]  # (T, 3, 2)
+    starts, ends = corners, np.roll(corners, -1, axis=1)
+    edges = ends - starts
+    # Each edge as a x + b y + c >= 0 on the inside, whichever way round the triangle runs.
+    turn = np.sign(signed_areas(points, triangles))[:, None]
+    a, b = -edges[..., 1] * turn, edges[..., 0] * turn
+    c = -(a * starts[..., 0] + b * starts[..., 1])
+    lows = np.maximum(np.ceil(corners.min(axis=1)), 0).astype(int).tolist()
+    highs = np.minimum(np.floor(corners.max(axis=1)), [width - 1, height - 1]).astype(int).tolist()
+    xs = np.arange(width, dtype=np.float64)[None, None, :]
+    ys = np.arange(height, dtype=np.float64)[None, :, None]
+    for index in order.tolist():
+        (x0, y0), (x1, y1) = lows[index], highs[index]
+        if x1 < x0 or y1 < y0:
             continue
-        xs = np.arange(low[0], high[0] + 1, dtype=np.float64)[None, :]
-        ys = np.arange(low[1], high[1] + 1, dtype=np.float64)[:, None]
-        area = signed_areas(corners, np.array([[0, 1, 2]]))[0]
-        inside = np.ones((len(ys), xs.shape[1]), dtype=bool)
-        for start, end in ((0, 1), (1, 2), (2, 0)):
-            edge = corners[end] - corners[start]
-            side = edge[0] * (ys - corners[start, 1]) - edge[1] * (xs - corners[start, 0])
-            inside &= side * np.sign(area) >= -1e-9
-        owner[low[1] : high[1] + 1, low[0] : high[0] + 1][inside] = int(index) + 1
+        sides = (
+            a[index][:, None, None] * xs[..., x0 : x1 + 1]
+            + b[index][:, None, None] * ys[:, y0 : y1 + 1]
+            + c[index][:, None, None]
+        )
+        owner[y0 : y1 + 1, x0 : x1 + 1][(sides >= -1e-9).all(axis=0)] = index + 1
     return owner
 
 
@@ -214,21 +220,32 @@ def triangle_stretch(
 def _stand_ins(triangles: np.ndarray, sound: np.ndarray, areas: np.ndarray) -> NDArray[np.int_]:
     """For each triangle that is not sound, the map row (1 + index) of its largest sound edge
     neighbour, or 0 (the similarity) when it has none."""
-    sharing: dict[tuple[int, int], list[int]] = {}
-    for index, triangle in enumerate(triangles):
-        for edge in _edges(triangle):
-            sharing.setdefault(edge, []).append(index)
+    neighbours = _neighbours(triangles.astype(np.int32).tobytes())
     rows = []
-    for index in np.flatnonzero(~sound):
-        edges = _edges(triangles[index])
-        neighbours = [other for edge in edges for other in sharing[edge] if sound[other]]
-        rows.append(1 + max(neighbours, key=lambda other: areas[other]) if neighbours else 0)
+    for index in np.flatnonzero(~sound).tolist():
+        candidates = [other for other in neighbours[index] if sound[other]]
+        rows.append(1 + max(candidates, key=lambda other: areas[other]) if candidates else 0)
     return np.array(rows, dtype=np.int_)
 
 
-def _edges(triangle: np.ndarray) -> list[tuple[int, int]]:
-    first, second, third = (int(corner) for corner in triangle)
-    return [(min(a, b), max(a, b)) for a, b in ((first, second), (second, third), (third, first))]
+@lru_cache(maxsize=8)
+def _neighbours(layout: bytes) -> tuple[tuple[int, ...], ...]:
+    """Per triangle of a layout (int32 (T, 3) as bytes: the layout is fixed, so this is worked out
+    once), the triangles that share an edge with it."""
+    triangles = np.frombuffer(layout, dtype=np.int32).reshape(-1, 3).tolist()
+    sharing: dict[tuple[int, int], list[int]] = {}
+    for index, (first, second, third) in enumerate(triangles):
+        for pair in ((first, second), (second, third), (third, first)):
+            sharing.setdefault((min(pair), max(pair)), []).append(index)
+    return tuple(
+        tuple(
+            other
+            for pair in ((first, second), (second, third), (third, first))
+            for other in sharing[(min(pair), max(pair))]
+            if other != index
+        )
+        for index, (first, second, third) in enumerate(triangles)
+    )
 
 
 def _remap(part: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
