@@ -1,5 +1,7 @@
-"""The offline swap across pose and size (issue 8, item 5): a rolled source gives the same face, a
-tight 112 px grey headshot works as source and as target, and a small face is swapped smoothly."""
+"""The offline swap across pose and size (issue 8, item 5): a rolled source gives the same face, no warp
+triangle is stretched for yaw to 45 degrees and roll to 30 (a profile source's far cheek is worn from its
+mirror image), a tight 112 px grey headshot works as source and as target, and a small face is swapped
+smoothly."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from engine_layer.datatypes import Face
 from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import extended_landmarks, face_size
+from engine_layer.offline.layout import CANONICAL_POINTS, FACE_TRIANGLES
 from engine_layer.offline.masks import fill_polygon, outline_points, shrunk
 from engine_layer.offline.swapper import warp_plan
 from tests.engine.classic_faces import insightface_image, landmarker, t1_with_landmarks
@@ -172,3 +175,25 @@ def test_a_profile_source_on_a_frontal_target_is_not_smeared(
     scene, faces = group
     target = faces[target_index]
     assert worst_stretch(swapper, scene, faces[source_index], target.landmarks68) < STRETCH_LIMIT
+
+
+@pytest.mark.parametrize(("source_index", "target_index"), [(1, 0), (4, 2), (1, 3)])
+def test_a_profile_sources_far_side_is_worn_from_its_mirror_image(
+    swapper, group, source_index, target_index
+) -> None:
+    """Exactly one side of the face (its far cheek, on the image's left for t1's faces turned -45 to
+    -52 degrees) is drawn from the mirror image; the nose line and the near side stay the source's."""
+    scene, faces = group
+    plan = warp_plan(swapper.source_identity(scene, faces[source_index]), faces[target_index].landmarks68)
+    assert plan.fill is not None and plan.filled is not None
+    canonical_x = CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0]
+    assert (canonical_x[plan.filled] < 0.46).all()  # the subject's right: the image's left
+    assert plan.filled.sum() >= 0.3 * len(FACE_TRIANGLES)
+
+
+@pytest.mark.parametrize(("source_index", "target_index"), [(0, 2), (2, 3), (3, 5), (5, 4), (0, 1), (2, 4)])
+def test_a_source_seen_well_enough_is_worn_whole(swapper, group, source_index, target_index) -> None:
+    """Frontal sources and sources turned no further than the target keep their own two cheeks."""
+    scene, faces = group
+    plan = warp_plan(swapper.source_identity(scene, faces[source_index]), faces[target_index].landmarks68)
+    assert plan.fill is None
