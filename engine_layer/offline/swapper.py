@@ -332,11 +332,14 @@ def warp_plan(source: LandmarkFace, target68: np.ndarray, mirrored: bool | None 
         mirrored = _turned_away(source, target68)
     pixels, points = mirror(source.pixels, source.points) if mirrored else (source.pixels, source.points)
     pixels, points = _scaled_to(pixels, points, face_size(target68))
-    fill = Texture(*mirror(pixels, points))
-    filled = _foreshortened_sides(points, fill.points, destination)
+    flipped = points.copy()
+    flipped[:, 0] = (pixels.shape[1] - 1) - flipped[:, 0]  # where mirror() puts them, without the pixels
+    filled = _foreshortened_sides(points, flipped[MIRROR], destination)
     if not filled.any():
         return WarpPlan(pixels, points, destination, FACE_TRIANGLES, mirrored)
-    return WarpPlan(pixels, points, destination, FACE_TRIANGLES, mirrored, fill, filled)
+    return WarpPlan(
+        pixels, points, destination, FACE_TRIANGLES, mirrored, Texture(*mirror(pixels, points)), filled
+    )
 
 
 def _foreshortened_sides(points: np.ndarray, mirrored: np.ndarray, destination: np.ndarray) -> np.ndarray:
