@@ -4,7 +4,7 @@
    plus a forehead arc, layout.py) onto the target's jaw and forehead outline, with eyes, brows, nose
    and mouth placed in the source's own proportions (fitted to the target's pose), so the result
    keeps the source's identity and not only its skin. A source turned the other way from the target
-   is mirrored first.
+   is mirrored first; a side of the face it shows too foreshortened is worn from its mirror image.
 2. It takes the scene's light and skin tone: the scene's shading under the source's detail
    (lighting.py), so a source lit from one side or under a colour cast gives the same face; lips take
    the scene's lip colour and photographic grain is added where it is smoother than the scene.
