@@ -56,7 +56,7 @@ class Region:
 
 def triangulate(points: np.ndarray) -> np.ndarray:
     """Delaunay triangles over `points`, (T, 3) vertex indices listed with positive signed area (the
-    orientation `folded` checks against); slivers with no area dropped."""
+    orientation `soundness` checks against); slivers with no area dropped."""
     try:
         triangles: NDArray[np.int32] = Delaunay(points.astype(np.float64)).simplices
     except QhullError:  # all points on a line, or too few distinct ones
