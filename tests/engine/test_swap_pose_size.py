@@ -20,6 +20,7 @@ from engine_layer.offline.masks import fill_polygon, outline_points, shrunk
 from engine_layer.offline.swapper import Texture, WarpPlan, warp_plan
 from engine_layer.offline.warp import Region
 from tests.engine.classic_faces import insightface_image, landmarker, t1_with_landmarks
+from tests.engine.poses import rolled_about
 
 ORIGIN = np.zeros(2, dtype=np.float32)
 # warp.triangle_stretch over 99% of the face: same-way turns to 45 degrees measure 2-14 on t1.jpg, a
@@ -79,14 +80,7 @@ def test_a_tight_grey_headshot_works_as_source(swapper, group) -> None:
 def test_a_rolled_source_gives_the_same_face(swapper, group, degrees) -> None:
     scene, faces = group
     source, target = faces[0], faces[2]
-    height, width = scene.shape[:2]
-    centre = tuple(float(v) for v in source.landmarks68.mean(axis=0))
-    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
-    rolled = cv2.warpAffine(
-        scene, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
-    )
-    moved = source.landmarks68 @ matrix[:, :2].T + matrix[:, 2]
-    rolled_face = Face(bbox=source.bbox, score=1.0, kps=source.kps, landmarks68=moved.astype(np.float32))
+    rolled, rolled_face = rolled_about(scene, source, degrees)
 
     upright = swapper.swap(scene, target, swapper.source_identity(scene, source))
     result = swapper.swap(scene, target, swapper.source_identity(rolled, rolled_face))
@@ -103,18 +97,6 @@ def worst_stretch(swapper: ClassicSwapper, source_image, source_face, target68) 
     order = np.argsort(stretch)
     covered = np.cumsum(areas[order]) / areas.sum()
     return float(stretch[order][np.searchsorted(covered, 0.99)])
-
-
-def rolled_about(image: np.ndarray, face: Face, degrees: float) -> tuple[np.ndarray, Face]:
-    """`image` turned by `degrees` about `face`, and the face with its landmarks turned with it."""
-    height, width = image.shape[:2]
-    centre = tuple(float(v) for v in face.landmarks68.mean(axis=0))
-    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
-    turned = cv2.warpAffine(
-        image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
-    )
-    moved = (face.landmarks68 @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
-    return turned, Face(bbox=face.bbox, score=1.0, kps=face.kps, landmarks68=moved)
 
 
 # t1.jpg's faces by SCRFD-keypoint yaw (quality.yaw_degrees): 0: +5, 1: -52, 2: +10, 3: -22, 4: -45, 5: -25.

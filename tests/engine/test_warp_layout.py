@@ -15,7 +15,7 @@ from engine_layer.offline.layout import CANONICAL_POINTS, FACE_TRIANGLES
 from engine_layer.offline.swapper import warp_plan
 from engine_layer.offline.warp import Region, signed_areas, soundness, warp_piecewise_affine
 from tests.engine.classic_faces import landmarker, t1_with_landmarks
-from tests.engine.test_swap_pose_size import rolled_about
+from tests.engine.poses import rolled_about
 
 
 @pytest.fixture(scope="module")
