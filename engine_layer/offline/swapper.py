@@ -58,7 +58,7 @@ _ZERO = np.zeros(2, dtype=np.float32)
 # A side of the face (left or right of the nose line) whose source triangles are stretched beyond this
 # (warp.triangle_stretch, over 95% of its area) is worn from the mirror image when that stretches it
 # _FILL_GAIN times less. On t1.jpg's pairs a side the source shows well measures 1.1-4.7, the far side
-# of a source turned 20-50 degrees further than the target 9-18 (its mirror image: 1.5-1.8).
+# of a source turned 20-57 degrees further than the target 9-18 (its mirror image: 1.5-1.8).
 _FILL_STRETCH = 8.0
 _FILL_GAIN = 1.5
 _FILL_FEATHER = 0.04  # the blend across the nose line: Gaussian sigma in face sizes
