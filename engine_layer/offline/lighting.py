@@ -1,12 +1,14 @@
 """Lighting transfer: the target's shading under the source's detail, in the target-aligned face frame.
 
 Both faces are split into a base (how the light falls) and detail (what the face is), then the
-result is the target's base plus the source's detail. Lightness is split in log(L + 16): shading
-multiplies light, so in the log it only adds, and a source half in shadow has the same detail on both
-halves. The source's base is an edge-aware smoothing (a guided filter) of the face with eyes, brows,
-mouth and occluders filled in from the skin around them: a hard shadow's edge stays in the base (a
+result is the target's base plus the source's detail. Both are split in the log of R, G and B
+(`to_log`): shading and a colour cast multiply them, so in the log they only add, and a source half
+in shadow or under a cast has the same detail, in lightness and in colour, everywhere. The
+source's base is an edge-aware smoothing (a guided filter) of the face with eyes, brows, mouth and
+occluders filled in from the skin around them: a hard shadow's edge stays in the base (a
 plain blur would smear it into the detail as a dark band), while pores, wrinkles and every feature
 stay detail. The scene's base is its skin smoothed (eyes, mouth, hair and occluders never enter).
+`evened` gives the landmarker a copy of the source with its side light and cast taken out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from engine_layer.offline import colour, masks
 from engine_layer.offline.colour import smooth_over
+from engine_layer.offline.geometry import extended_landmarks, face_size, yaw
+from engine_layer.offline.warp import Region
 
 _FILL_SIGMA = 0.04  # of face size: how far skin is spread over eyes, mouth and occluders
 _SOURCE_RADIUS = 0.15  # of face size: the guided filter's window on the source
@@ -26,28 +31,41 @@ _PROFILE_MIN_WEIGHT = 3.0
 _SCENE_SIGMA = 0.12  # of face size: the scene's shading, smoothed over its skin only
 _MIN_WEIGHT = 30.0
 _GREY_CHROMA = 1.5  # a, b spread below which skin is taken to be grey (a monochrome photo)
-_CHROMA_GAIN = (0.6, 1.6)
+_CHROMA_GAIN = (0.6, 1.0)
+_SPREAD_SAMPLES = 20000
+
+
+# log(V + _DARK_FLOOR) per sRGB channel (V 0..255): the floor keeps sensor noise in the darkest
+# pixels from being read as strong colour.
+_DARK_FLOOR = 2.0
+# Opponent axes over log R, G, B: lightness (their mean), red-green, yellow-blue.
+_OPPONENT = np.array(
+    [[1 / 3, 1 / 3, 1 / 3], [0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], dtype=np.float32
+)  # rows act on (log B, log G, log R)
+_FROM_OPPONENT = np.linalg.inv(_OPPONENT).astype(np.float32)
 
 
 def to_log(lab: np.ndarray) -> np.ndarray:
-    """Lab -> (log(L + 16), a / (L + 16), b / (L + 16)): a change of light only adds to the first.
+    """Lab -> log-opponent: (mean, red - green, yellow - blue) of log(R, G, B) in sRGB.
 
-    L + 16, a and b are all made of cube roots of X, Y and Z: dimming the light by k multiplies each
-    by k^(1/3), so the log of one and the others' ratios to it do not change but by an offset.
+    Light only adds to the first: a shadow or a brighter light multiplies R, G and B alike, as
+    encoded in the photo (a camera's gamma keeps a multiplication one), so in the log only the
+    mean moves and the two colour axes stay as they were, whatever the skin's own colour.
+    (The log of Lab's lightness with a / L, b / L as colour does not: it holds only for light
+    multiplied before the gamma, and under an sRGB-multiplied shadow it moves every pixel's colour
+    by its own amount, which then passes for detail.)
     """
-    lightness = np.maximum(lab[..., 0], 0.0) + 16.0
-    out = np.empty_like(lab, dtype=np.float32)
-    out[..., 0] = np.log(lightness)
-    out[..., 1:] = lab[..., 1:] / lightness[..., None]
-    return out
+    bgr = np.maximum(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2BGR), 0.0) * 255.0
+    logs = np.log(bgr + _DARK_FLOOR)
+    opponent: NDArray[np.float32] = (logs @ _OPPONENT.T).astype(np.float32)
+    return opponent
 
 
 def from_log(values: np.ndarray) -> np.ndarray:
-    out = np.empty_like(values, dtype=np.float32)
-    lightness = np.clip(np.exp(values[..., 0]), 16.0, 116.0)
-    out[..., 0] = lightness - 16.0
-    out[..., 1:] = values[..., 1:] * lightness[..., None]
-    return out
+    logs = values.astype(np.float32) @ _FROM_OPPONENT.T
+    bgr = np.clip((np.exp(logs) - _DARK_FLOOR) / 255.0, 0.0, 1.0).astype(np.float32)
+    lab: NDArray[np.float32] = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)
+    return lab
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -132,10 +150,11 @@ def relight(
     scene_base = smooth_over(scene_log, scene_skin, max(1.0, size * _SCENE_SIGMA))
     detail = source_log - source_base(source_log, source_skin, size, side, across)
     # Chroma detail (lips, cheeks' flush) keeps the scene's saturation: none at all in a grey photo.
-    scene_spread = _spread(scene_lab, scene_skin)
-    source_spread = _spread(source_lab, source_skin)
+    grey = _spread(scene_lab, scene_skin)
+    scene_spread = _robust_spread(scene_log, scene_skin)
+    source_spread = _robust_spread(source_log, source_skin)
     for channel in (1, 2):
-        if scene_spread[channel] <= _GREY_CHROMA:
+        if grey[channel] <= _GREY_CHROMA:
             detail[..., channel] *= 0.0
         else:
             gain = scene_spread[channel] / max(source_spread[channel], 1e-3)
@@ -213,6 +232,18 @@ def side_lighting(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, orig
     return abs(halves[0] - halves[1])
 
 
+def _robust_spread(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per channel, the spread (median absolute deviation, scaled to a standard deviation) of `values`
+    over the pixels where `weights` > 0.5: a few pixels of an eye or a tooth at the mask's edge must not
+    change it (the chroma gain it sets multiplies every feature's colour)."""
+    samples = values[weights > 0.5].reshape(-1, values.shape[-1])
+    samples = samples[:: max(1, len(samples) // _SPREAD_SAMPLES)].astype(np.float64)  # a median needs few
+    if len(samples) < _MIN_WEIGHT:
+        return np.zeros(values.shape[-1])
+    spread: NDArray[np.float64] = 1.4826 * np.median(np.abs(samples - np.median(samples, axis=0)), axis=0)
+    return spread
+
+
 def _spread(lab: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = max(float(weights.sum()), 1e-6)
     flat = lab.reshape(-1, 3).astype(np.float64)
@@ -220,3 +251,63 @@ def _spread(lab: np.ndarray, weights: np.ndarray) -> np.ndarray:
     mean = (flat * w).sum(axis=0) / total
     spread: NDArray[np.float64] = np.sqrt((((flat - mean) ** 2) * w).sum(axis=0) / total)
     return spread
+
+
+# The landmarker's evened copy: the face and this share of its size around it, faded out over the last
+# _EVEN_FADE of it (no step where the landmarker looks), with this skin colour (log-opponent) for all.
+_EVEN_MARGIN = 0.5
+_EVEN_FADE = 0.15
+_EVEN_CHROMA = np.array([0.35, 0.35], dtype=np.float32)
+_EVEN_SIZE = 128.0  # px: the face size the evening is measured at
+_ORIGIN = np.zeros(2, dtype=np.float32)
+_EVEN_YAW = 0.3  # geometry.yaw (0 frontal, 0.5 profile) past which a face is not evened
+
+
+def evened(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """A copy of `image` (uint8 BGR) for a landmarker: light from one side and a colour cast taken out
+    of the face around `landmarks` (68 points); None for a face turned further than _EVEN_YAW, whose
+    halves no longer lie either side of the nose line (its own shading would be evened away).
+
+    A landmark network's fit follows light: a hard shadow over half a face moves the mesh's jaw and
+    brows by about 1% of the face, a colour cast by a third of that. Here the skin's lightness profile
+    across the nose line (`across_profile`) is levelled and the skin's mean colour set to one plain
+    skin tone, so the same face under another light or cast reads nearly the same. Only the profile
+    is taken out, not the face's shading: a face flattened whole is one the network fits worse.
+    """
+    if abs(yaw(landmarks)) > _EVEN_YAW:
+        return None
+    extended = extended_landmarks(landmarks)
+    size = face_size(landmarks)
+    region = Region.around(extended, size * _EVEN_MARGIN, image.shape)
+    if region.empty:
+        return None
+    rows, cols = region.slices
+    patch = image[rows, cols]
+    # The light and cast taken out are smooth: measured on a copy shrunk to _EVEN_SIZE px a face (the
+    # landmarker sees 192 px a face anyway), applied as per-channel gains at full size.
+    scale = min(1.0, _EVEN_SIZE / max(size, 1.0))
+    small = cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else patch
+    shape = small.shape[:2]
+    points = (extended - region.origin) * np.float32(scale)
+    weights = masks.skin_mask(shape, points, _ORIGIN)
+    total = float(weights.sum())
+    if total < _MIN_WEIGHT:
+        return None
+    log = to_log(colour.to_lab(small))
+    light = np.zeros_like(log)
+    across = across_nose_line(shape, points, _ORIGIN)
+    light[..., 0] = across_profile(log[..., 0], weights, across, size * scale)
+    light[..., 0] -= float((light[..., 0] * weights).sum()) / total
+    light[..., 1:] = (log[..., 1:] * weights[..., None]).reshape(-1, 2).sum(axis=0) / total - _EVEN_CHROMA
+    fade_px = max(1, round(size * scale * _EVEN_FADE))
+    inside = np.zeros((shape[0] + 2, shape[1] + 2), np.uint8)
+    inside[1 + fade_px : -1 - fade_px, 1 + fade_px : -1 - fade_px] = 1
+    fade = cv2.distanceTransform(inside, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    fade = np.clip(fade / fade_px, 0.0, 1.0)[..., None]
+    # In log B, G, R the taken-out light is a shift per channel: a gain on the photo's own values.
+    gains = np.exp(-(fade * light) @ _FROM_OPPONENT.T).astype(np.float32)
+    if scale < 1:
+        gains = cv2.resize(gains, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = image.copy()
+    out[rows, cols] = np.clip(np.rint(patch * gains), 0, 255).astype(np.uint8)
+    return out

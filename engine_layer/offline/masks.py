@@ -22,6 +22,8 @@ _SUBPIXEL_BITS = 4
 FOREHEAD = np.arange(68, 83)  # indices of geometry.forehead_points within the extended landmarks
 # Mahalanobis distances (in skin-colour standard deviations) where a pixel stops looking like skin.
 _SKIN_SURE, _SKIN_NOT = 2.5, 4.5
+_BROW_REACH = 0.06  # of face size: how far around the brow outline brow hair is looked for
+_BROW_DARK_L = 12.0  # Lab L under the skin's upper quartile around the brows: hair
 
 
 def fill_polygon(shape: tuple[int, int], points: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -109,6 +111,41 @@ def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray
     grow = max(1, round(face_size(landmarks) * 0.04))
     soft = 2 * grow + 1
     return cv2.GaussianBlur(grown(mask, grow), (soft, soft), 0)
+
+
+def brow_hair(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """(around, hair): 0/1 float32 masks of the brows' surroundings (their outlines grown by
+    _BROW_REACH of the face, eyes left out) and of the pixels there much darker than the skin there
+    (`skin` 0..1 says which pixels are skin): the brow hair itself, wherever the brow points put
+    the outline."""
+    shape = lab.shape[:2]
+    size = face_size(landmarks)
+    brows = np.maximum(
+        fill_polygon(shape, landmarks[BROWS[:5]], origin), fill_polygon(shape, landmarks[BROWS[5:]], origin)
+    )
+    eyes = np.maximum(
+        fill_polygon(shape, landmarks[LEFT_EYE], origin), fill_polygon(shape, landmarks[RIGHT_EYE], origin)
+    )
+    around = grown(brows, max(1, round(size * _BROW_REACH))) * (1.0 - grown(eyes, max(1, round(size * 0.03))))
+    reference = (around > 0.5) & (skin > 0.5)
+    if reference.sum() < 20:
+        return around, np.zeros(shape, dtype=np.float32)
+    lightness = lab[..., 0]
+    # The skin's level there: its upper quartile, the forehead's side (the eye socket below is darker).
+    level = float(np.percentile(lightness[reference], 75))
+    hair = (around > 0.5) & (lightness < level - _BROW_DARK_L)
+    return around, grown(hair.astype(np.float32), 1) * around
+
+
+def occluder_reach(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """0/1: the face outline less the eyes, brows, lips and nostrils themselves (not grown): where an
+    occluder found in `occlusion_search` is followed, so its rim next to a lip or an eye goes with it."""
+    face = fill_polygon(shape, outline_points(extended), origin)
+    landmarks = extended[:68]
+    core = np.zeros(shape, dtype=np.float32)
+    for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:], NOSTRILS):
+        core = np.maximum(core, fill_polygon(shape, landmarks[group], origin))
+    return face * (1.0 - core)
 
 
 def occlusion_search(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:

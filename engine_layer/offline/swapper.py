@@ -142,12 +142,18 @@ class ClassicSwapper:
         mask = masks.feathered_inside(face, inset) * scene_gate * source_gate
         mask *= 1.0 - occlusion.in_front(scene_occluded, inset)
 
-        source_skin = masks.skin_mask(shape, destination, origin) * coverage
+        warped_lab = colour.to_lab(warped[..., :3])
+        source_skin = masks.skin_mask(shape, destination, origin)
+        # The brows by their hair, not their outline: skin the outline covers takes part in the
+        # source's shading (else it comes out as a pale band), and hair outside it does not.
+        around, hair = masks.brow_hair(warped_lab, source_skin, destination[:68], origin)
+        source_skin = np.maximum(source_skin, around * outline_area) * (1.0 - hair)
+        source_skin *= coverage
         source_skin *= (source_gate > 0.5) & (scene_gate > 0.5) & (source_hidden < 0.5)
         scene_skin = masks.skin_mask(shape, outline, origin) * (1.0 - scene_occluded) * (scene_gate > 0.5)
         # Where the source was occluded its detail is dropped: the scene's own skin shading shows.
         matched = lighting.relight(
-            colour.to_lab(warped[..., :3]),
+            warped_lab,
             scene_lab,
             source_skin,
             scene_skin,
@@ -183,13 +189,24 @@ class ClassicSwapper:
         return points
 
     def _fitted(self, image: np.ndarray, face: Face) -> np.ndarray:
-        """The landmarker's points averaged with its points on the mirrored photo (mirrored back).
+        """The landmarker's points averaged over four views: the photo, its mirror image, and both again
+        with the face's side light and colour cast evened out (`lighting.evened`).
 
         A landmark network's fit wanders with what it sees (a shadow, a disc on the chin moved the
         mesh's eyes and mouth by 1% of the face on the shared photos); its errors on a photo and on
-        its mirror image are largely independent, so their mean wanders about half as far. Used for
-        the source, whose spoils (shadow, occluder) would otherwise move the warp.
+        its mirror image are largely independent, so their mean wanders about half as far, and on the
+        evened copy a hard shadow moves the jaw and brows a third less. Used for the source, whose
+        spoils (shadow, cast, occluder) would otherwise move the warp.
         """
+        points = self._mirror_averaged(image, face)
+        evened = lighting.evened(image, points)
+        if evened is None:
+            return points
+        averaged: np.ndarray = (points + self._mirror_averaged(evened, face)) / 2.0
+        return averaged
+
+    def _mirror_averaged(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The landmarker's points averaged with its points on the mirrored photo (mirrored back)."""
         points = np.asarray(self._landmarker.landmarks(image, face), dtype=np.float32)
         width = image.shape[1]
         flipped = self._landmarker.landmarks(np.ascontiguousarray(image[:, ::-1]), mirrored_face(face, width))
@@ -237,7 +254,10 @@ class _SourceCrop:
         shape = crop.shape[:2]
         gate = masks.forehead_gate(lab, local, _ZERO)
         search = masks.occlusion_search(shape, local, _ZERO)
-        occluded = occlusion.not_face(crop, masks.lower_face_mask(shape, local, _ZERO), search, size)
+        reach = masks.occluder_reach(shape, local, _ZERO)
+        occluded = occlusion.not_face(
+            crop, masks.lower_face_mask(shape, local, _ZERO), search, size, within=reach
+        )
         return cls(region, crop, local, lab, gate, search, occluded, size)
 
     @property
