@@ -3,9 +3,6 @@ blend of a source face's proportions into a target's pose."""
 
 from __future__ import annotations
 
-from typing import cast
-
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -71,23 +68,37 @@ def extended_landmarks(landmarks: np.ndarray) -> np.ndarray:
 def blend_proportions(target: np.ndarray, source: np.ndarray, weight: float) -> np.ndarray:
     """Target landmarks whose inner features move `weight` of the way to the source's proportions.
 
-    The source's 68 points are fitted onto the target's by a similarity transform (pose and scale
-    only), then eyes, brows, nose and mouth take the source's layout. The jaw stays the target's, so
+    The source's inner features are fitted onto the target's by a least-squares similarity transform
+    (pose and scale only; not the jaw, which is a turned head's silhouette, not a fixed part of it),
+    then eyes, brows, nose and mouth take the source's layout. The jaw stays the target's, so
     the blend mask still fits the target's head and the outline against hair and background is kept.
     """
-    # OpenCV answers None when the fit fails; its stubs do not say so.
-    matrix = cast(
-        "np.ndarray | None",
-        cv2.estimateAffinePartial2D(source.astype(np.float32), target.astype(np.float32), method=cv2.LMEDS)[
-            0
-        ],
-    )
-    if matrix is None:
-        return target.astype(np.float32).copy()
+    matrix = similarity(source[INNER_FEATURES], target[INNER_FEATURES])
     fitted = source.astype(np.float64) @ matrix[:, :2].T + matrix[:, 2]
     blended = target.astype(np.float64).copy()
     blended[INNER_FEATURES] += weight * (fitted[INNER_FEATURES] - blended[INNER_FEATURES])
     return blended.astype(np.float32)
+
+
+def similarity(source: np.ndarray, target: np.ndarray) -> NDArray[np.float64]:
+    """The (2, 3) least-squares similarity (rotation, uniform scale, shift) taking `source` points
+    onto `target` (Umeyama's closed form). Least squares, not a robust estimator: it moves smoothly
+    with the points, where LMEDS's sampled fit can jump to another solution for a hundredth of a
+    pixel and move the whole warp."""
+    source64, target64 = source.astype(np.float64), target.astype(np.float64)
+    source_mean, target_mean = source64.mean(axis=0), target64.mean(axis=0)
+    centred_source, centred_target = source64 - source_mean, target64 - target_mean
+    spread = float((centred_source**2).sum())
+    if spread < 1e-12:
+        return np.hstack([np.eye(2), (target_mean - source_mean)[:, None]])
+    # With complex numbers z = x + iy, the best similarity is target = a * source + b.
+    source_z = centred_source[:, 0] + 1j * centred_source[:, 1]
+    target_z = centred_target[:, 0] + 1j * centred_target[:, 1]
+    factor = complex((np.conj(source_z) * target_z).sum() / spread)
+    linear = np.array([[factor.real, -factor.imag], [factor.imag, factor.real]])
+    shift = target_mean - linear @ source_mean
+    matrix: NDArray[np.float64] = np.hstack([linear, shift[:, None]])
+    return matrix
 
 
 def _mirror_permutation() -> np.ndarray:

@@ -1,9 +1,10 @@
 """The offline tier's face swap: no neural swapper, only geometry and colour science on 68 landmarks.
 
-1. The source face's texture is warped triangle by triangle (Delaunay over the 68 landmarks plus a
-   forehead arc) onto the target's jaw and forehead outline, with eyes, brows, nose and mouth placed
-   in the source's own proportions (fitted to the target's pose), so the result keeps the source's
-   identity and not only its skin. A source turned the other way from the target is mirrored first.
+1. The source face's texture is warped triangle by triangle (one fixed layout over the 68 landmarks
+   plus a forehead arc, layout.py) onto the target's jaw and forehead outline, with eyes, brows, nose
+   and mouth placed in the source's own proportions (fitted to the target's pose), so the result
+   keeps the source's identity and not only its skin. A source turned the other way from the target
+   is mirrored first; a side of the face it shows too foreshortened is worn from its mirror image.
 2. It takes the scene's light and skin tone: the scene's shading under the source's detail
    (lighting.py), so a source lit from one side or under a colour cast gives the same face; lips take
    the scene's lip colour and photographic grain is added where it is smoother than the scene.
@@ -35,11 +36,12 @@ from engine_layer.offline.geometry import (
     mirror,
     yaw,
 )
+from engine_layer.offline.layout import CANONICAL_POINTS, FACE_TRIANGLES
 from engine_layer.offline.warp import (
     Region,
+    owners,
     per_four_channels,
     triangle_stretch,
-    triangulate,
     warp_piecewise_affine,
 )
 
@@ -53,6 +55,19 @@ _MIRROR_MARGIN = 0.1
 # Share of the source's searched skin taken as occluded above which its landmarks are fitted again.
 _REFIT_SHARE = 0.02
 _ZERO = np.zeros(2, dtype=np.float32)
+# A side of the face (left or right of the nose line) whose source triangles are stretched beyond this
+# (warp.triangle_stretch, over 95% of its area) is worn from the mirror image when that stretches it
+# _FILL_GAIN times less. On t1.jpg's pairs a side the source shows well measures 1.1-4.7, the far side
+# of a source turned 20-57 degrees further than the target 9-18 (its mirror image: 1.5-1.8).
+_FILL_STRETCH = 8.0
+_FILL_GAIN = 1.5
+_FILL_FEATHER = 0.04  # the blend across the nose line: Gaussian sigma in face sizes
+# Each layout triangle's side of the nose line on the canonical face: -1, +1, or 0 within 4% of it.
+_SIDES = np.where(
+    np.abs(CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5) < 0.04,
+    0,
+    np.sign(CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5),
+).astype(int)
 
 
 class Landmarker(Protocol):
@@ -106,9 +121,7 @@ class ClassicSwapper:
         outline = extended_landmarks(target68)  # the blend stays inside the target's own outline
         plan = warp_plan(source, target68)
         destination = plan.destination
-        warped, coverage = warp_piecewise_affine(
-            plan.pixels, plan.points, destination, plan.triangles, region
-        )
+        warped, coverage = plan.warp(region)
         rows, cols = region.slices
         scene_patch = scene[rows, cols]
         scene_lab = colour.to_lab(scene_patch)
@@ -158,10 +171,11 @@ class ClassicSwapper:
         """The 68 points the swap works with: `face.landmarks68` when given, else the landmarker's fit;
         with `mirrored_fit` (the source's) averaged with its fit on the mirrored photo (`_fitted`).
 
-        The target keeps the landmarker's own fit: the warp's triangulation follows the target's points,
-        and a fit averaged from two passes moves with the crop the engine cuts around the face by a
-        hundredth of a pixel, enough to flip a Delaunay edge in an open mouth (up to 81 grey levels
-        on insightface's t1.jpg, where the crop pipeline must equal the whole-frame swap)."""
+        The target keeps the landmarker's own fit (one pass, so the crop pipeline equals the
+        whole-frame swap). A hundredth of a pixel on its points no longer flips warp triangles (up to
+        81 grey levels in an open mouth on insightface's t1.jpg when the warp triangulated the
+        target's own points): the layout is fixed (layout.py) and a thin or folded triangle hands over
+        to its neighbour's map gradually (warp.triangle_maps)."""
         known = face.landmarks68
         if known is not None:
             found = known
@@ -274,30 +288,102 @@ class _SourceCrop:
 
 
 @dataclass(frozen=True)
+class Texture:
+    """Source pixels (h x w x channels float32) and its 83 points in them."""
+
+    pixels: np.ndarray
+    points: np.ndarray
+
+
+@dataclass(frozen=True)
 class WarpPlan:
     """How a source face is worn on a target: its pixels and points (mirrored, shrunk as needed), where
-    each point lands on the target (`destination`, scene coordinates) and the triangles between them."""
+    each point lands on the target (`destination`, scene coordinates) and the triangles between them.
+
+    `fill`: the same source mirrored the other way, worn on the triangles `filled` marks: one side of
+    the face, where the source shows its cheek so foreshortened (turned away) that its own pixels would
+    be a strip smeared over the target's cheek, while its mirror image shows that side well."""
 
     pixels: np.ndarray
     points: np.ndarray  # (83, 2)
     destination: np.ndarray  # (83, 2)
     triangles: np.ndarray  # (T, 3) indices into both point sets
     mirrored: bool
+    fill: Texture | None = None
+    filled: np.ndarray | None = None  # (T,) bool: triangles drawn from `fill`
 
     def stretch(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per triangle, its anisotropy and its area on the target (warp.triangle_stretch)."""
-        return triangle_stretch(self.points, self.destination, self.triangles)
+        """Per triangle, the anisotropy of the texture it is drawn from and its area on the target
+        (warp.triangle_stretch)."""
+        stretch, areas = triangle_stretch(self.points, self.destination, self.triangles)
+        if self.fill is not None and self.filled is not None:
+            mirrored, _ = triangle_stretch(self.fill.points, self.destination, self.triangles)
+            stretch = np.where(self.filled, mirrored, stretch)
+        return stretch, areas
+
+    def warp(self, region: Region) -> tuple[np.ndarray, np.ndarray]:
+        """The source warped onto the target inside `region`, and its coverage (warp_piecewise_affine);
+        the filled side from the mirror image, blended over a soft band along its edge (the nose line)."""
+        warped, coverage = warp_piecewise_affine(
+            self.pixels, self.points, self.destination, self.triangles, region
+        )
+        if self.fill is None or self.filled is None:
+            return warped, coverage
+        other, other_coverage = warp_piecewise_affine(
+            self.fill.pixels, self.fill.points, self.destination, self.triangles, region
+        )
+        local = self.destination - region.origin
+        side = self.triangles[self.filled]
+        hard = (owners(local, side, np.arange(len(side)), (region.height, region.width)) > 0).astype(
+            np.float32
+        )
+        sigma = max(1.0, _FILL_FEATHER * face_size(self.destination[:68]))
+        weight = cv2.GaussianBlur(hard, (0, 0), sigma)
+        blended = warped + weight[..., None] * (other - warped)
+        return blended.astype(warped.dtype), coverage + weight * (other_coverage - coverage)
 
 
 def warp_plan(source: LandmarkFace, target68: np.ndarray, mirrored: bool | None = None) -> WarpPlan:
     """The plan for wearing `source` on `target68`; mirrored as `mirrored` says, or (None) when the
-    source is turned the other way from the target (`_facing_like`)."""
+    source is turned the other way from the target (`_turned_away`); a side of the face the source
+    shows too foreshortened is taken from its mirror image (`_foreshortened_sides`)."""
     destination = extended_landmarks(blend_proportions(target68, source.points[:68], PROPORTION_WEIGHT))
     if mirrored is None:
         mirrored = _turned_away(source, target68)
     pixels, points = mirror(source.pixels, source.points) if mirrored else (source.pixels, source.points)
     pixels, points = _scaled_to(pixels, points, face_size(target68))
-    return WarpPlan(pixels, points, destination, triangulate(destination), mirrored)
+    flipped = points.copy()
+    flipped[:, 0] = (pixels.shape[1] - 1) - flipped[:, 0]  # where mirror() puts them, without the pixels
+    filled = _foreshortened_sides(points, flipped[MIRROR], destination)
+    if not filled.any():
+        return WarpPlan(pixels, points, destination, FACE_TRIANGLES, mirrored)
+    return WarpPlan(
+        pixels, points, destination, FACE_TRIANGLES, mirrored, Texture(*mirror(pixels, points)), filled
+    )
+
+
+def _foreshortened_sides(points: np.ndarray, mirrored: np.ndarray, destination: np.ndarray) -> np.ndarray:
+    """Per layout triangle, whether it is better drawn from the mirror image: it lies on a side of the
+    face (left or right of the nose line) whose triangles the source stretches beyond _FILL_STRETCH
+    over 95% of their area, where the mirror image stretches them clearly less."""
+    own, areas = triangle_stretch(points, destination, FACE_TRIANGLES)
+    other, _ = triangle_stretch(mirrored, destination, FACE_TRIANGLES)
+    filled = np.zeros(len(FACE_TRIANGLES), dtype=bool)
+    for side in (-1, 1):
+        on = np.equal(_SIDES, side)
+        worst_own, worst_other = _covering(own[on], areas[on]), _covering(other[on], areas[on])
+        if worst_own > _FILL_STRETCH and worst_other * _FILL_GAIN < worst_own:
+            filled |= on
+    return filled
+
+
+def _covering(stretch: np.ndarray, areas: np.ndarray, share: float = 0.95) -> float:
+    """The stretch that triangles covering `share` of the area stay under."""
+    if areas.sum() <= 0:
+        return 0.0
+    order = np.argsort(stretch)
+    covered = np.cumsum(areas[order]) / areas.sum()
+    return float(stretch[order][min(len(order) - 1, int(np.searchsorted(covered, share)))])
 
 
 def _turned_away(source: LandmarkFace, target68: np.ndarray) -> bool:

@@ -1,20 +1,26 @@
-"""Piecewise-affine warp: each Delaunay triangle of the target's points takes the pixels of the
-matching triangle in the source, in one remap (no seams between triangles)."""
+"""Piecewise-affine warp: each triangle of a fixed layout takes the pixels of the matching triangle in
+the source, in one remap (no seams between triangles). A triangle that folds over (its corners run the
+other way round on the target or in the source than in the layout: a face turned or rolled so far that
+points pass each other) never has its own, mirroring, map drawn: its neighbour's map covers it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import cast
+from functools import lru_cache, partial
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import Delaunay, QhullError
 
-_SUBPIXEL_BITS = 4  # fillConvexPoly's fixed-point shift: vertices placed to 1/16 px
+from engine_layer.offline.geometry import similarity
+
 _BAND_ROWS = 256
+# Triangles thinner than this (px, on the target or in the source) never use their own map; one more
+# pixel of thickness hands them over to it gradually.
+_THIN = 0.25
+_THICK_ENOUGH = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,46 @@ class Region:
 
 
 def triangulate(points: np.ndarray) -> np.ndarray:
-    """Delaunay triangles over `points`, (T, 3) vertex indices; slivers with no area dropped."""
+    """Delaunay triangles over `points`, (T, 3) vertex indices listed with positive signed area (the
+    orientation `soundness` checks against); slivers with no area dropped."""
     try:
         triangles: NDArray[np.int32] = Delaunay(points.astype(np.float64)).simplices
     except QhullError:  # all points on a line, or too few distinct ones
         triangles = Delaunay(points.astype(np.float64), qhull_options="QJ").simplices
-    corners = points[triangles].astype(np.float64)
-    edges_a = corners[:, 1] - corners[:, 0]
-    edges_b = corners[:, 2] - corners[:, 0]
-    areas = np.abs(edges_a[:, 0] * edges_b[:, 1] - edges_a[:, 1] * edges_b[:, 0]) / 2.0
-    return triangles[areas > 1e-3].astype(np.int32)
+    areas = signed_areas(points, triangles)
+    triangles = np.where((areas < 0)[:, None], triangles[:, [0, 2, 1]], triangles)
+    return triangles[np.abs(areas) > 1e-3].astype(np.int32)
+
+
+def signed_areas(points: np.ndarray, triangles: np.ndarray) -> NDArray[np.float64]:
+    """Each triangle's area, positive when its corners run one way round (clockwise on screen), else
+    negative."""
+    corners = points.astype(np.float64)[triangles]
+    first, second = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    areas: NDArray[np.float64] = (first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]) / 2.0
+    return areas
+
+
+def soundness(
+    source_points: np.ndarray, target_points: np.ndarray, triangles: np.ndarray
+) -> NDArray[np.float64]:
+    """Per triangle (listed with positive signed area in its layout), how far its own map can be
+    trusted, 0..1: 0 where it folds over (runs the other way round on the target or in the source,
+    its map a mirror image) or is thinner than a quarter pixel, rising to 1 at 1.25 px thin.
+
+    A sliver's map moves far for a hundredth of a pixel on a landmark; handing it over to a
+    neighbour's map gradually keeps the warp continuous as a triangle thins, flattens and folds."""
+    return np.minimum(
+        _thickness_weight(target_points, triangles), _thickness_weight(source_points, triangles)
+    )
+
+
+def _thickness_weight(points: np.ndarray, triangles: np.ndarray) -> NDArray[np.float64]:
+    corners = points.astype(np.float64)[triangles]
+    longest = np.max(np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2), axis=1)
+    thickness = 2.0 * signed_areas(points, triangles) / np.maximum(longest, 1e-12)
+    weight: NDArray[np.float64] = np.clip((thickness - _THIN) / _THICK_ENOUGH, 0.0, 1.0)
+    return weight
 
 
 def warp_piecewise_affine(
@@ -70,26 +106,19 @@ def warp_piecewise_affine(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp `source` so its `source_points` land on `target_points` (scene coordinates), inside `region`.
 
+    `triangles` are listed with positive signed area in their layout (`triangulate`, `layout.py`).
     Returns the warped pixels (region-sized, same dtype as `source`) and a float32 coverage map that is
     1 where a pixel came from inside a triangle and from inside the source image, else 0. Outside the
     triangles the pixels follow the best similarity transform, so feathering near the hull has texture.
+    Folded and thin triangles (`soundness` under 1) are drawn first, with the map of their largest
+    sound neighbour (else the similarity) mixed in as their soundness falls: the sound ones paint over
+    them, and what they alone cover is no hole.
     """
     local_target = target_points.astype(np.float64) - region.origin
-    triangle_of = np.zeros((region.height, region.width), dtype=np.int32)
-    scale = float(1 << _SUBPIXEL_BITS)
-    for index, triangle in enumerate(triangles):
-        vertices = np.round(local_target[triangle] * scale).astype(np.int32)
-        cv2.fillConvexPoly(triangle_of, vertices, index + 1, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
-
-    # One affine map per triangle, target -> source, solved for all triangles at once.
-    homogeneous = np.concatenate([local_target[triangles], np.ones((len(triangles), 3, 1))], axis=2)
-    maps = np.zeros((len(triangles) + 1, 3, 2))
-    solvable = np.abs(np.linalg.det(homogeneous)) > 1e-6
-    maps[1:][solvable] = np.linalg.solve(
-        homogeneous[solvable], source_points.astype(np.float64)[triangles][solvable]
-    )
-    maps[0] = _similarity_map(local_target, source_points)
-    maps[1:][~solvable] = maps[0]
+    maps = triangle_maps(source_points, local_target, triangles)
+    trust = soundness(source_points, target_points, triangles)
+    order = np.concatenate([np.flatnonzero(trust < 1.0), np.flatnonzero(trust >= 1.0)])
+    triangle_of = owners(local_target, triangles, order, (region.height, region.width))
 
     coefficients = maps.astype(np.float32)
     warped = np.empty((region.height, region.width, *source.shape[2:]), dtype=source.dtype)
@@ -109,26 +138,114 @@ def warp_piecewise_affine(
     return warped, coverage
 
 
+def triangle_maps(source_points: np.ndarray, target_points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """The affine map each triangle is drawn with, target -> source, as (T + 1, 3, 2) rows M of
+    [x y 1] @ M; row 0 is the least-squares similarity (outside the triangles), row 1 + i triangle i's.
+
+    A triangle that is not sound (`soundness` under 1: folded, flat or thin) has the map of its largest
+    sound edge neighbour (else the similarity) mixed into its own as its soundness falls, all of it
+    when it folds: no triangle's own map is drawn mirrored.
+    """
+    target = target_points.astype(np.float64)
+    trust = soundness(source_points, target, triangles)
+    maps = np.zeros((len(triangles) + 1, 3, 2))
+    maps[0] = _similarity_map(target, source_points)
+    # One affine map per triangle, solved for all usable triangles at once.
+    homogeneous = np.concatenate([target[triangles], np.ones((len(triangles), 3, 1))], axis=2)
+    usable = trust > 0.0
+    maps[1:][usable] = np.linalg.solve(
+        homogeneous[usable], source_points.astype(np.float64)[triangles][usable]
+    )
+    sound = trust >= 1.0
+    doubtful = np.flatnonzero(~sound)
+    stand_ins = maps[_stand_ins(triangles, sound, signed_areas(target, triangles))]
+    weights = trust[doubtful][:, None, None]
+    maps[1 + doubtful] = weights * maps[1 + doubtful] + (1.0 - weights) * stand_ins
+    return maps
+
+
+def owners(
+    points: np.ndarray, triangles: np.ndarray, order: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """Per pixel, 1 + the index of the triangle (drawn in `order`, later ones on top) whose inside holds
+    the pixel's centre, 0 where none does.
+
+    By centre, not by OpenCV's fill (which also takes every pixel a triangle's edge touches): a pixel
+    never takes a map from a triangle it lies outside of, where that map is extrapolated. A thin
+    triangle's map extrapolated a pixel away moves far, so a hundredth of a pixel on a landmark could
+    change a pixel by tens of grey levels; inside its triangles the warp is continuous.
+    """
+    owner = np.zeros(shape, dtype=np.int32)
+    height, width = shape
+    corners = points.astype(np.float64)[triangles]  # (T, 3, 2)
+    starts, ends = corners, np.roll(corners, -1, axis=1)
+    edges = ends - starts
+    # Each edge as a x + b y + c >= 0 on the inside, whichever way round the triangle runs.
+    turn = np.sign(signed_areas(points, triangles))[:, None]
+    a, b = -edges[..., 1] * turn, edges[..., 0] * turn
+    c = -(a * starts[..., 0] + b * starts[..., 1])
+    lows = np.maximum(np.ceil(corners.min(axis=1)), 0).astype(int).tolist()
+    highs = np.minimum(np.floor(corners.max(axis=1)), [width - 1, height - 1]).astype(int).tolist()
+    xs = np.arange(width, dtype=np.float64)[None, None, :]
+    ys = np.arange(height, dtype=np.float64)[None, :, None]
+    for index in order.tolist():
+        (x0, y0), (x1, y1) = lows[index], highs[index]
+        if x1 < x0 or y1 < y0:
+            continue
+        sides = (
+            a[index][:, None, None] * xs[..., x0 : x1 + 1]
+            + b[index][:, None, None] * ys[:, y0 : y1 + 1]
+            + c[index][:, None, None]
+        )
+        owner[y0 : y1 + 1, x0 : x1 + 1][(sides >= -1e-9).all(axis=0)] = index + 1
+    return owner
+
+
 def triangle_stretch(
     source_points: np.ndarray, target_points: np.ndarray, triangles: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per triangle: how much more it is magnified in its most stretched direction than the face is as a
-    whole (1 = like the whole face; a thin strip smeared over a wide cheek measures 5-50, a collapsed
-    source triangle inf), and its area on the target. Squeezing is not counted: it loses no detail."""
-    target = target_points.astype(np.float64)[triangles]
-    source = source_points.astype(np.float64)[triangles]
-    target_edges = np.stack([target[:, 1] - target[:, 0], target[:, 2] - target[:, 0]], axis=2)
-    source_edges = np.stack([source[:, 1] - source[:, 0], source[:, 2] - source[:, 0]], axis=2)
-    areas = np.abs(np.linalg.det(target_edges)) / 2.0
-    usable = areas > 1e-6
-    stretch = np.full(len(triangles), np.inf)
-    if not usable.any():
-        return stretch, areas
-    # Target -> source: its smaller singular value is how few source pixels a target pixel gets.
-    values = np.linalg.svd(source_edges[usable] @ np.linalg.inv(target_edges[usable]), compute_uv=False)
+    """Per triangle: how much more the map it is drawn with (`triangle_maps`) magnifies in its most
+    stretched direction than the face is magnified as a whole (1 = like the whole face; a thin strip
+    smeared over a wide cheek measures 5-50, a collapsed source triangle inf), and its area on the
+    target. Squeezing is not counted: it loses no detail."""
+    areas = np.abs(signed_areas(target_points, triangles))
+    # Target -> source: the smaller singular value is how few source pixels a target pixel gets.
+    linear = np.transpose(triangle_maps(source_points, target_points, triangles)[1:, :2, :], (0, 2, 1))
+    values = np.linalg.svd(linear, compute_uv=False)
     typical = float(np.median(np.sqrt(values[:, 0] * values[:, 1])))
-    stretch[usable] = typical / np.maximum(values[:, 1], 1e-12)
+    stretch = np.where(values[:, 1] > 1e-12, typical / np.maximum(values[:, 1], 1e-12), np.inf)
     return stretch, areas
+
+
+def _stand_ins(triangles: np.ndarray, sound: np.ndarray, areas: np.ndarray) -> NDArray[np.int_]:
+    """For each triangle that is not sound, the map row (1 + index) of its largest sound edge
+    neighbour, or 0 (the similarity) when it has none."""
+    neighbours = _neighbours(triangles.astype(np.int32).tobytes())
+    rows = []
+    for index in np.flatnonzero(~sound).tolist():
+        candidates = [other for other in neighbours[index] if sound[other]]
+        rows.append(1 + max(candidates, key=lambda other: areas[other]) if candidates else 0)
+    return np.array(rows, dtype=np.int_)
+
+
+@lru_cache(maxsize=8)
+def _neighbours(layout: bytes) -> tuple[tuple[int, ...], ...]:
+    """Per triangle of a layout (int32 (T, 3) as bytes: the layout is fixed, so this is worked out
+    once), the triangles that share an edge with it."""
+    triangles = np.frombuffer(layout, dtype=np.int32).reshape(-1, 3).tolist()
+    sharing: dict[tuple[int, int], list[int]] = {}
+    for index, (first, second, third) in enumerate(triangles):
+        for pair in ((first, second), (second, third), (third, first)):
+            sharing.setdefault((min(pair), max(pair)), []).append(index)
+    return tuple(
+        tuple(
+            other
+            for pair in ((first, second), (second, third), (third, first))
+            for other in sharing[(min(pair), max(pair))]
+            if other != index
+        )
+        for index, (first, second, third) in enumerate(triangles)
+    )
 
 
 def _remap(part: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
@@ -145,13 +262,4 @@ def per_four_channels(image: np.ndarray, operation: Callable[[np.ndarray], np.nd
 
 def _similarity_map(local_target: np.ndarray, source_points: np.ndarray) -> np.ndarray:
     """The (3, 2) map [x y 1] @ M of the least-squares similarity from target to source points."""
-    # OpenCV answers None when the fit fails; its stubs do not say so.
-    matrix = cast(
-        "np.ndarray | None",
-        cv2.estimateAffinePartial2D(
-            local_target.astype(np.float32), source_points.astype(np.float32), method=cv2.LMEDS
-        )[0],
-    )
-    if matrix is None:
-        matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    return matrix.T.astype(np.float64)
+    return similarity(local_target, source_points).T
