@@ -68,33 +68,59 @@ def extended_landmarks(landmarks: np.ndarray) -> np.ndarray:
 def blend_proportions(target: np.ndarray, source: np.ndarray, weight: float) -> np.ndarray:
     """Target landmarks whose inner features move `weight` of the way to the source's proportions.
 
-    The source's inner features are fitted onto the target's by a least-squares similarity transform
-    (pose and scale only; not the jaw, which is a turned head's silhouette, not a fixed part of it),
-    then eyes, brows, nose and mouth take the source's layout. The jaw stays the target's, so
-    the blend mask still fits the target's head and the outline against hair and background is kept.
+    The source's 68 points are fitted onto the target's by a robust similarity transform (pose and
+    scale only; `robust_similarity` leaves out what it does not explain, such as a turned head's jaw),
+    then eyes, brows, nose and mouth take the source's layout. The jaw stays the target's, so the
+    blend mask still fits the target's head and the outline against hair and background is kept.
     """
-    matrix = similarity(source[INNER_FEATURES], target[INNER_FEATURES])
+    matrix = robust_similarity(source, target, start=INNER_FEATURES)
     fitted = source.astype(np.float64) @ matrix[:, :2].T + matrix[:, 2]
     blended = target.astype(np.float64).copy()
     blended[INNER_FEATURES] += weight * (fitted[INNER_FEATURES] - blended[INNER_FEATURES])
     return blended.astype(np.float32)
 
 
-def similarity(source: np.ndarray, target: np.ndarray) -> NDArray[np.float64]:
-    """The (2, 3) least-squares similarity (rotation, uniform scale, shift) taking `source` points
-    onto `target` (Umeyama's closed form). Least squares, not a robust estimator: it moves smoothly
-    with the points, where LMEDS's sampled fit can jump to another solution for a hundredth of a
-    pixel and move the whole warp."""
+def robust_similarity(
+    source: np.ndarray, target: np.ndarray, start: np.ndarray | None = None, rounds: int = 10
+) -> NDArray[np.float64]:
+    """A similarity taking `source` onto `target` that gives little weight to points it does not explain
+    (a turned head's jaw is its silhouette, not a fixed part of the face), yet moves smoothly with them.
+
+    Least squares over the `start` points (all when None), then `rounds` of reweighted least squares
+    over all points with Cauchy weights 1 / (1 + (r / m)^2), m the median residual. Each round is a
+    continuous function of the points, so the fit never jumps, unlike LMEDS (whose sampled subsets
+    change for a hundredth of a pixel). Fitting all points, not only the inner features, keeps the
+    source's inner features at their size relative to its face: part of who someone is.
+    """
     source64, target64 = source.astype(np.float64), target.astype(np.float64)
-    source_mean, target_mean = source64.mean(axis=0), target64.mean(axis=0)
+    chosen = slice(None) if start is None else start
+    matrix = similarity(source64[chosen], target64[chosen])
+    for _ in range(rounds):
+        residual = np.linalg.norm(source64 @ matrix[:, :2].T + matrix[:, 2] - target64, axis=1)
+        scale = max(float(np.median(residual)), 1e-6)
+        matrix = similarity(source64, target64, 1.0 / (1.0 + (residual / scale) ** 2))
+    return matrix
+
+
+def similarity(
+    source: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None
+) -> NDArray[np.float64]:
+    """The (2, 3) least-squares similarity (rotation, uniform scale, shift) taking `source` points
+    onto `target` (Umeyama's closed form), each point counted by its weight (all 1 when None). It
+    moves smoothly with the points, where LMEDS's sampled fit can jump to another solution for a
+    hundredth of a pixel and move the whole warp."""
+    source64, target64 = source.astype(np.float64), target.astype(np.float64)
+    share = np.ones(len(source64)) if weights is None else weights.astype(np.float64)
+    share = share / share.sum()
+    source_mean, target_mean = share @ source64, share @ target64
     centred_source, centred_target = source64 - source_mean, target64 - target_mean
-    spread = float((centred_source**2).sum())
+    spread = float(share @ (centred_source**2).sum(axis=1))
     if spread < 1e-12:
         return np.hstack([np.eye(2), (target_mean - source_mean)[:, None]])
     # With complex numbers z = x + iy, the best similarity is target = a * source + b.
     source_z = centred_source[:, 0] + 1j * centred_source[:, 1]
     target_z = centred_target[:, 0] + 1j * centred_target[:, 1]
-    factor = complex((np.conj(source_z) * target_z).sum() / spread)
+    factor = complex((share * np.conj(source_z) * target_z).sum() / spread)
     linear = np.array([[factor.real, -factor.imag], [factor.imag, factor.real]])
     shift = target_mean - linear @ source_mean
     matrix: NDArray[np.float64] = np.hstack([linear, shift[:, None]])
