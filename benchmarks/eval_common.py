@@ -37,6 +37,7 @@ class Judge:
         self._landmarker = landmarker
 
     def descriptor(self, image: np.ndarray, face: Face) -> np.ndarray:
+        image, face = upright(image, face)
         points = self._landmarker.landmarks(image, face)
         x1, y1, x2, y2 = (round(float(v)) for v in face.bbox)
         shape = dlib.full_object_detection(
@@ -44,6 +45,29 @@ class Judge:
         )
         rgb = np.ascontiguousarray(image[..., ::-1])
         return np.asarray(self._recogniser.compute_face_descriptor(rgb, shape), dtype=np.float64)
+
+
+def upright(image: np.ndarray, face: Face) -> tuple[np.ndarray, Face]:
+    """The photo turned about the face's box centre so its eyes (SCRFD's first two points) are level,
+    and the face turned with it.
+
+    dlib's 68-point predictor starts from an upright mean shape in the box and misreads a rolled face:
+    biden.jpg turned by -30 degrees moved its own descriptor by 0.21 (0.06 at +30, 0.04 at +-10),
+    as far as the margins the judge decides. Upright, the judge reads every roll alike.
+    """
+    (left_x, left_y), (right_x, right_y) = face.kps[0], face.kps[1]
+    roll = float(np.degrees(np.arctan2(right_y - left_y, right_x - left_x)))
+    if abs(roll) < 1.0:
+        return image, face
+    centre = face.centre
+    matrix = cv2.getRotationMatrix2D(centre, roll, 1.0)
+    height, width = image.shape[:2]
+    turned = cv2.warpAffine(
+        image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    kps = (face.kps.astype(np.float64) @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+    # Turning about the box's centre keeps the box where it is; an upright face's box is about as large.
+    return turned, Face(bbox=face.bbox, score=face.score, kps=kps)
 
 
 def load_photo(path: Path) -> np.ndarray:
