@@ -10,9 +10,9 @@ exact value.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from engine_layer.offline.filters import gaussian
 from engine_layer.offline.warp import Region
 
 
@@ -44,9 +44,9 @@ def two_band(
     original = scene[rows, cols].astype(np.float32)
     patch = patch.astype(np.float32)
     fine = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    coarse = np.minimum(fine, cv2.GaussianBlur(fine, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
-    slow_patch = cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-    slow_scene = cv2.GaussianBlur(original, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    coarse = np.minimum(fine, gaussian(fine, sigma))
+    slow_patch = gaussian(patch, sigma)
+    slow_scene = gaussian(original, sigma)
     # fine * (detail difference) + coarse * (slow difference), added to the scene.
     mixed = (
         original

@@ -11,8 +11,9 @@ import numpy as np
 from cv2.typing import MatLike
 from numpy.typing import NDArray
 
+from engine_layer.offline.filters import shrink_step
+
 _MIN_SKIN_PIXELS = 30
-_BLUR_SIGMA_AT_SCALE = 4.0  # big blurs run on a copy shrunk until their sigma is about this
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -33,7 +34,7 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     photo would otherwise take a minute.
     """
     height, width = weights.shape
-    step = max(1, int(sigma // _BLUR_SIGMA_AT_SCALE))
+    step = shrink_step(sigma)
     small_size = (max(1, width // step), max(1, height // step))
     weighted = values * weights[..., None]
     if step > 1:
