@@ -43,8 +43,9 @@ def labelled(aws_env: dict[str, str], api_key: str, scene: bytes) -> bytes:
     settings = Settings()
     owner = KeyTable(settings.api_keys_table).get(hash_key(api_key))
     assert owner is not None
-    # A fixed id, as if seeded: about 3% of (photo, id) pairs do not read back (README, Provenance), which
-    # the bench measures; a test must not pass or fail by the draw.
+    # A fixed id, as if seeded: with the earlier reader about 3% of (photo, id) pairs did not read back,
+    # and the bench, not this test, measures the rate (README, Provenance); a test must not pass or fail
+    # by the draw.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("core.adapters.mark_registry.secrets.randbelow", lambda _bound: FIXED_MARK_ID)
         mark_id = MarkRegistry(settings.tasks_table).register(TASK_ID, owner.key_id, int(time.time()) + 3600)
