@@ -23,6 +23,8 @@ _SPREAD_FLOOR = 0.006  # chromaticity spread (about JPEG noise): a flat sample m
 _MIN_SAMPLES = 30
 # Saturation relative to the skin's own: above _GREY_NOT skin-like, below _GREY_SURE surely not skin.
 _GREY_NOT, _GREY_SURE = 0.35, 0.15
+# Brighter than this percentile of the reference skin (R+G+B), pale skin of the skin's hue is a highlight.
+_HIGHLIGHT_PERCENTILE = 95.0
 _MIN_SATURATION = 0.03  # a skin this grey (a monochrome photo) leaves saturation no cue
 _SPECK = 0.03  # occluded blobs thinner than this share of the face are noise (pores, specular dots)
 
@@ -36,7 +38,12 @@ def chromaticity(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def not_face(
-    bgr: np.ndarray, reference: np.ndarray, search: np.ndarray, size: float, within: np.ndarray | None = None
+    bgr: np.ndarray,
+    reference: np.ndarray,
+    search: np.ndarray,
+    size: float,
+    within: np.ndarray | None = None,
+    highlights_are_skin: bool = False,
 ) -> np.ndarray:
     """float32 0..1: how surely each pixel is something other than the face's skin.
 
@@ -44,6 +51,11 @@ def not_face(
     followed from there over the rest of `within` (0/1, default `search`), so one reaching over a
     lip or an eye stays whole. `reference` (0/1) marks where skin is expected (cheeks, nose, chin); an
     occluder may cover part of it, so the skin model is refitted on its inliers.
+
+    `highlights_are_skin`: pale skin of the skin's hue, brighter than nearly all of it, is skin, not a
+    grey occluder. True for a target, whose highlights taken for occluders stayed "in front" and
+    showed as pale patches on the swapped face; a source's highlights are its light, which is
+    dropped with its occluders.
     """
     smooth = max(1, round(size * 0.005)) * 2 + 1  # JPEG and sensor noise off the chromaticity
     colour, total = chromaticity(cv2.GaussianBlur(bgr[..., :3].astype(np.float32), (smooth, smooth), 0))
@@ -71,6 +83,8 @@ def not_face(
     if typical > _MIN_SATURATION:
         relative = saturation / typical
         greyish = np.clip((_GREY_NOT - relative) / (_GREY_NOT - _GREY_SURE), 0.0, 1.0)
+        if highlights_are_skin:
+            greyish = _without_highlights(greyish, unlike, total, distance, samples_at)
         unlike = np.maximum(unlike, greyish)
     unlike = np.maximum(unlike, (total <= _DARK).astype(np.float64))
     area = (search > 0.5) if within is None else (within > 0.5)
@@ -88,6 +102,27 @@ def not_face(
     seeded[0] = False
     blobs: NDArray[np.float32] = np.maximum(opened, unlike * seeded[labels]).astype(np.float32)
     return blobs
+
+
+def _without_highlights(
+    greyish: np.ndarray,
+    unlike: np.ndarray,
+    total: np.ndarray,
+    distance: np.ndarray,
+    samples_at: np.ndarray,
+) -> np.ndarray:
+    """`greyish` less the highlights: pale patches brighter than nearly all of the skin and of the
+    skin's hue (the light a highlight reflects is white) that touch nothing else taken for an
+    occluder (a grey disc's light rim touches the disc, and stays; teeth touch the dark mouth)."""
+    brightest = float(np.percentile(total[samples_at], _HIGHLIGHT_PERCENTILE))
+    like_highlight = (total > brightest) & (distance < _SKIN_SURE)
+    flagged = (np.maximum(unlike, greyish) > 0.5).astype(np.uint8)
+    count, labels = cv2.connectedComponents(flagged)
+    other = np.zeros(count, dtype=bool)
+    other[np.unique(labels[(flagged > 0) & ~like_highlight])] = True
+    highlight = (labels > 0) & ~other[labels]
+    kept: NDArray[np.floating[Any]] = np.where(highlight, 0.0, greyish)
+    return kept
 
 
 def _squared_distance(centred: np.ndarray, inverse: np.ndarray) -> np.ndarray:

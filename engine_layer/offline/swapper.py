@@ -134,7 +134,9 @@ class ClassicSwapper:
         search = masks.occlusion_search(shape, outline, origin)
         reference = masks.lower_face_mask(shape, outline, origin)
         outline_area = masks.fill_polygon(shape, masks.outline_points(outline), origin)
-        scene_occluded = occlusion.not_face(scene_patch, reference, search, size, within=outline_area)
+        scene_occluded = occlusion.not_face(
+            scene_patch, reference, search, size, within=outline_area, highlights_are_skin=True
+        )
 
         inset = max(1, round(size * _MASK_INSET))
         face = outline_area * coverage
