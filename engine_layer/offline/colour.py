@@ -11,7 +11,7 @@ import numpy as np
 from cv2.typing import MatLike
 from numpy.typing import NDArray
 
-from engine_layer.offline.filters import shrink_step
+from engine_layer.offline.filters import grown_to, shrink_step, shrunk_by
 
 _MIN_SKIN_PIXELS = 30
 
@@ -35,11 +35,9 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     """
     height, width = weights.shape
     step = shrink_step(sigma)
-    small_size = (max(1, width // step), max(1, height // step))
     weighted = values * weights[..., None]
     if step > 1:
-        weighted = cv2.resize(weighted, small_size, interpolation=cv2.INTER_AREA)
-        weights = cv2.resize(weights, small_size, interpolation=cv2.INTER_AREA)
+        weighted, weights = shrunk_by(weighted, step), shrunk_by(weights, step)
     scaled_sigma = sigma * weights.shape[1] / width
     kernel = int(2 * round(3 * scaled_sigma) + 1)
     weighted = cv2.GaussianBlur(weighted, (kernel, kernel), scaled_sigma).reshape(*weights.shape, -1)
@@ -47,7 +45,7 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     fallback = _mean(weighted, np.ones_like(weights)) / max(float(weights.mean()), 1e-6)
     smooth: MatLike = np.where(total > 1e-3, weighted / np.maximum(total, 1e-3), fallback).astype(np.float32)
     if step > 1:
-        smooth = cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
+        smooth = grown_to(smooth, height, width)
     return smooth.reshape(height, width, -1)
 
 

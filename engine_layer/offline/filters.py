@@ -19,6 +19,21 @@ def shrink_step(sigma: float) -> int:
     return max(1, int(sigma // BLUR_SIGMA_AT_SCALE))
 
 
+def shrunk_by(values: np.ndarray, step: int) -> np.ndarray:
+    """`values` area-averaged down by `step` (whole pixels, at least one each way)."""
+    height, width = values.shape[:2]
+    small: np.ndarray = cv2.resize(
+        values, (max(1, width // step), max(1, height // step)), interpolation=cv2.INTER_AREA
+    )
+    return small
+
+
+def grown_to(small: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A shrunk copy brought back to `height` x `width`, bilinearly (it is smooth at that scale)."""
+    full: np.ndarray = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return full
+
+
 def gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
     """`values` (H x W or H x W x C float32) blurred by a Gaussian of `sigma` px, edges replicated.
 
@@ -30,8 +45,8 @@ def gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
     if step == 1:
         blurred: np.ndarray = cv2.GaussianBlur(values, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
         return blurred
-    small = cv2.resize(values, (max(1, width // step), max(1, height // step)), interpolation=cv2.INTER_AREA)
+    small = shrunk_by(values, step)
     # Per axis: whole-pixel sizes shrink the two sides by slightly different factors.
     sigma_x, sigma_y = sigma * small.shape[1] / width, sigma * small.shape[0] / height
     small = cv2.GaussianBlur(small, (0, 0), sigma_x, sigmaY=sigma_y, borderType=cv2.BORDER_REPLICATE)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).reshape(values.shape)
+    return grown_to(small, height, width).reshape(values.shape)

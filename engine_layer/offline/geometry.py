@@ -158,7 +158,13 @@ def yaw(landmarks: np.ndarray) -> float:
 
 def mirror(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The image flipped left-right and its extended landmarks moved and renumbered to match."""
-    flipped = np.ascontiguousarray(image[:, ::-1])
+    return np.ascontiguousarray(image[:, ::-1]), mirrored_points(points, image.shape[1])
+
+
+def mirrored_points(points: np.ndarray, width: int) -> np.ndarray:
+    """Landmarks (the 68, or the 83 extended) where they lie in their image flipped left-right,
+    renumbered so each keeps its name (the left eye's corner is still the left eye's)."""
     moved = points.copy()
-    moved[:, 0] = (image.shape[1] - 1) - moved[:, 0]
-    return flipped, moved[MIRROR]
+    moved[:, 0] = (width - 1) - moved[:, 0]
+    renumbered: np.ndarray = moved[MIRROR[: len(points)]]
+    return renumbered

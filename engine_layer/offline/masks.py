@@ -22,6 +22,8 @@ _SUBPIXEL_BITS = 4
 FOREHEAD = np.arange(68, 83)  # indices of geometry.forehead_points within the extended landmarks
 # Mahalanobis distances (in skin-colour standard deviations) where a pixel stops looking like skin.
 _SKIN_SURE, _SKIN_NOT = 2.5, 4.5
+_EYES = (LEFT_EYE, RIGHT_EYE)
+_BROWS = (BROWS[:5], BROWS[5:])  # each brow its own polygon
 _BROW_REACH = 0.06  # of face size: how far around the brow outline brow hair is looked for
 _BROW_DARK_L = 12.0  # Lab L under the skin's upper quartile around the brows: hair
 
@@ -40,13 +42,20 @@ def outline_points(extended: np.ndarray) -> np.ndarray:
     return np.vstack([extended[JAW], extended[FOREHEAD]])
 
 
+def filled_groups(
+    shape: tuple[int, int], landmarks: np.ndarray, groups: tuple[np.ndarray, ...], origin: np.ndarray
+) -> np.ndarray:
+    """0/1 float32: the union of the polygons the landmark `groups` (index arrays) outline."""
+    mask = np.zeros(shape, dtype=np.float32)
+    for group in groups:
+        mask = np.maximum(mask, fill_polygon(shape, landmarks[group], origin))
+    return mask
+
+
 def features_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """Eyes, brows and mouth, grown a little: the parts of a face that are not skin."""
     grow = max(1, round(face_size(landmarks) * 0.03))
-    mask = np.zeros(shape, dtype=np.float32)
-    for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:]):
-        mask = np.maximum(mask, fill_polygon(shape, landmarks[group], origin))
-    return grown(mask, grow)
+    return grown(filled_groups(shape, landmarks, (*_EYES, OUTER_LIPS, *_BROWS), origin), grow)
 
 
 def lips_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -110,9 +119,7 @@ def forehead_gate(lab: np.ndarray, extended: np.ndarray, origin: np.ndarray) -> 
 
 def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """Both brows grown by 4% of the face, feathered: float32 0..1."""
-    mask = np.maximum(
-        fill_polygon(shape, landmarks[BROWS[:5]], origin), fill_polygon(shape, landmarks[BROWS[5:]], origin)
-    )
+    mask = filled_groups(shape, landmarks, _BROWS, origin)
     grow = max(1, round(face_size(landmarks) * 0.04))
     soft = 2 * grow + 1
     return cv2.GaussianBlur(grown(mask, grow), (soft, soft), 0)
@@ -127,12 +134,8 @@ def brow_hair(
     the outline."""
     shape = lab.shape[:2]
     size = face_size(landmarks)
-    brows = np.maximum(
-        fill_polygon(shape, landmarks[BROWS[:5]], origin), fill_polygon(shape, landmarks[BROWS[5:]], origin)
-    )
-    eyes = np.maximum(
-        fill_polygon(shape, landmarks[LEFT_EYE], origin), fill_polygon(shape, landmarks[RIGHT_EYE], origin)
-    )
+    brows = filled_groups(shape, landmarks, _BROWS, origin)
+    eyes = filled_groups(shape, landmarks, _EYES, origin)
     around = grown(brows, max(1, round(size * _BROW_REACH))) * (1.0 - grown(eyes, max(1, round(size * 0.03))))
     reference = (around > 0.5) & (skin > 0.5)
     if reference.sum() < 20:
@@ -148,10 +151,7 @@ def occluder_reach(shape: tuple[int, int], extended: np.ndarray, origin: np.ndar
     """0/1: the face outline less the eyes, brows, lips and nostrils themselves (not grown): where an
     occluder found in `occlusion_search` is followed, so its rim next to a lip or an eye goes with it."""
     face = fill_polygon(shape, outline_points(extended), origin)
-    landmarks = extended[:68]
-    core = np.zeros(shape, dtype=np.float32)
-    for group in (LEFT_EYE, RIGHT_EYE, OUTER_LIPS, BROWS[:5], BROWS[5:], NOSTRILS):
-        core = np.maximum(core, fill_polygon(shape, landmarks[group], origin))
+    core = filled_groups(shape, extended[:68], (*_EYES, OUTER_LIPS, *_BROWS, NOSTRILS), origin)
     reach: np.ndarray = face * (1.0 - core)
     return reach
 

@@ -29,11 +29,11 @@ from engine_layer.errors import EngineError
 from engine_layer.offline import colour, lighting, masks, occlusion
 from engine_layer.offline.blend import two_band
 from engine_layer.offline.geometry import (
-    MIRROR,
     blend_proportions,
     extended_landmarks,
     face_size,
     mirror,
+    mirrored_points,
     yaw,
 )
 from engine_layer.offline.layout import CANONICAL_POINTS, FACE_TRIANGLES
@@ -63,11 +63,8 @@ _FILL_STRETCH = 8.0
 _FILL_GAIN = 1.5
 _FILL_FEATHER = 0.04  # the blend across the nose line: Gaussian sigma in face sizes
 # Each layout triangle's side of the nose line on the canonical face: -1, +1, or 0 within 4% of it.
-_SIDES = np.where(
-    np.abs(CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5) < 0.04,
-    0,
-    np.sign(CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5),
-).astype(int)
+_ACROSS = CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5  # centre's offset from the nose line
+_SIDES = np.where(np.abs(_ACROSS) < 0.04, 0, np.sign(_ACROSS)).astype(int)
 
 
 class Landmarker(Protocol):
@@ -215,8 +212,7 @@ class ClassicSwapper:
         back = np.asarray(flipped, dtype=np.float32)
         if back.shape != (68, 2) or points.shape != (68, 2):
             return points
-        back[:, 0] = (width - 1) - back[:, 0]
-        averaged: np.ndarray = (points + back[MIRROR[:68]]) / 2.0
+        averaged: np.ndarray = (points + mirrored_points(back, width)) / 2.0
         return averaged
 
 
@@ -354,9 +350,7 @@ def warp_plan(source: LandmarkFace, target68: np.ndarray, mirrored: bool | None 
         mirrored = _turned_away(source, target68)
     pixels, points = mirror(source.pixels, source.points) if mirrored else (source.pixels, source.points)
     pixels, points = _scaled_to(pixels, points, face_size(target68))
-    flipped = points.copy()
-    flipped[:, 0] = (pixels.shape[1] - 1) - flipped[:, 0]  # where mirror() puts them, without the pixels
-    filled = _foreshortened_sides(points, flipped[MIRROR], destination)
+    filled = _foreshortened_sides(points, mirrored_points(points, pixels.shape[1]), destination)
     if not filled.any():
         return WarpPlan(pixels, points, destination, FACE_TRIANGLES, mirrored)
     return WarpPlan(
