@@ -62,7 +62,7 @@ from engine_layer.landmarks import DlibLandmarker, Landmarker
 from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import smooth_over, to_lab
 from engine_layer.offline.geometry import extended_landmarks, face_size
-from engine_layer.offline.masks import outline_points, skin_mask
+from engine_layer.offline.masks import FaceMasks, outline_points
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_GOAL = 20.0
@@ -134,7 +134,7 @@ def face_masks(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np
     grow = int(face_size(landmarks) * 0.10) + 16
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     outside = cv2.dilate(hull, kernel) == 0
-    skin = skin_mask(image.shape[:2], extended, origin) > 0.5
+    skin = FaceMasks(image.shape[:2], extended, origin).skin > 0.5
     return outside, skin
 
 

@@ -42,8 +42,10 @@ def smooth_over(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.nda
     kernel = int(2 * round(3 * scaled_sigma) + 1)
     weighted = cv2.GaussianBlur(weighted, (kernel, kernel), scaled_sigma).reshape(*weights.shape, -1)
     total = cv2.GaussianBlur(weights, (kernel, kernel), scaled_sigma)[..., None]
-    fallback = _mean(weighted, np.ones_like(weights)) / max(float(weights.mean()), 1e-6)
-    smooth: MatLike = np.where(total > 1e-3, weighted / np.maximum(total, 1e-3), fallback).astype(np.float32)
+    smooth: MatLike = (weighted / np.maximum(total, 1e-3)).astype(np.float32)
+    uncovered = total[..., 0] <= 1e-3
+    if uncovered.any():  # far from every weighted pixel: the plain weighted mean
+        smooth[uncovered] = _mean(weighted, np.ones_like(weights)) / max(float(weights.mean()), 1e-6)
     if step > 1:
         smooth = grown_to(smooth, height, width)
     return smooth.reshape(height, width, -1)
@@ -63,9 +65,9 @@ def match_lips(
 
 def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = max(float(weights.sum()), 1e-6)
-    mean: NDArray[np.floating[Any]] = (values * weights[..., None]).reshape(-1, values.shape[-1]).sum(
-        axis=0
-    ) / total
+    counted = np.flatnonzero(weights)  # a lips mask is a few percent of its region
+    channels = values.reshape(-1, values.shape[-1])[counted]
+    mean: NDArray[np.floating[Any]] = (channels * weights.reshape(-1, 1)[counted]).sum(axis=0) / total
     return mean
 
 

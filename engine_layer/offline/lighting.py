@@ -118,8 +118,7 @@ def source_base(
         # Light from one side first, as a profile across the nose line: the guided filter alone leaks
         # a fifth of a hard shadow's edge into the detail (a light and a dark band along it).
         # Chroma too: a strong light pales the skin it falls on, and that would come through as detail.
-        for channel in range(3):
-            sided[..., channel] = across_profile(filled[..., channel], weights, across, size)
+        sided = across_profile(filled, weights, across, size)
     rest = filled - sided
     base: np.ndarray = sided + guided_filter(np.ascontiguousarray(rest[..., 0]), rest, radius, _SOURCE_EPS)
     return base
@@ -177,36 +176,37 @@ def across_nose_line(shape: tuple[int, int], landmarks: np.ndarray, origin: np.n
     return signed
 
 
-def face_halves(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray, size: float) -> np.ndarray:
-    """float32 0..1 over `shape`: 1 on the face's half toward landmark 16, 0 toward landmark 0, split
-    at the nose line (landmarks 27 to 33) with an edge 1% of the face soft."""
-    signed = across_nose_line(shape, landmarks, origin)
+def face_halves(signed: np.ndarray, size: float) -> np.ndarray:
+    """float32 0..1: 1 on the face's half toward landmark 16, 0 toward landmark 0, split at the nose
+    line with an edge 1% of the face soft; `signed` is `across_nose_line`."""
     return (1.0 / (1.0 + np.exp(-np.clip(signed / max(size * 0.01, 0.5), -30, 30)))).astype(np.float32)
 
 
-def across_profile(
-    log_lightness: np.ndarray, weights: np.ndarray, across: np.ndarray, size: float
-) -> np.ndarray:
-    """The skin's mean log-lightness as a function of the distance across the nose line, spread back
-    over the image (float32): a light falling from one side (a hard shadow past the nose, a gradient)
-    whatever its edge's softness, while the face's own features, which run in every direction, average
-    out of it along the line."""
+def across_profile(values: np.ndarray, weights: np.ndarray, across: np.ndarray, size: float) -> np.ndarray:
+    """The skin's mean of `values` (h x w, or h x w x channels, e.g. log-lightness) as a function of the
+    distance across the nose line, spread back over the image (float32, `values`' shape): a light
+    falling from one side (a hard shadow past the nose, a gradient) whatever its edge's softness, while
+    the face's own features, which run in every direction, average out of it along the line."""
     step = max(1.0, size * _PROFILE_BIN)
     bins = np.round(across / step).astype(np.int64)
-    low = int(bins.min())
-    index = (bins - low).ravel()
+    index = (bins - int(bins.min())).ravel()
     w = np.clip(weights, 0.0, 1.0).ravel().astype(np.float64)
     totals = np.bincount(index, weights=w)
-    sums = np.bincount(index, weights=w * log_lightness.ravel())
     known = totals > _PROFILE_MIN_WEIGHT
-    if known.sum() < 2:
-        return np.full(log_lightness.shape, float(sums.sum() / max(totals.sum(), 1e-6)), np.float32)
     positions = np.arange(len(totals))
-    profile = np.interp(positions, positions[known], sums[known] / totals[known])
-    smoothed = cv2.GaussianBlur(
-        profile.reshape(1, -1), (0, 0), sigmaX=_PROFILE_SMOOTH, borderType=cv2.BORDER_REPLICATE
-    )
-    return smoothed.ravel()[index].reshape(log_lightness.shape).astype(np.float32)
+    channels = values.reshape(len(index), -1)
+    profiles = np.empty(channels.shape, dtype=np.float32)
+    for channel in range(channels.shape[1]):
+        sums = np.bincount(index, weights=w * channels[:, channel])
+        if known.sum() < 2:
+            profiles[:, channel] = float(sums.sum() / max(totals.sum(), 1e-6))
+            continue
+        profile = np.interp(positions, positions[known], sums[known] / totals[known])
+        smoothed = cv2.GaussianBlur(
+            profile.reshape(1, -1), (0, 0), sigmaX=_PROFILE_SMOOTH, borderType=cv2.BORDER_REPLICATE
+        )
+        profiles[:, channel] = smoothed.ravel()[index]
+    return profiles.reshape(values.shape)
 
 
 def side_lighting(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, origin: np.ndarray) -> float:
@@ -236,8 +236,9 @@ def _robust_spread(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per channel, the spread (median absolute deviation, scaled to a standard deviation) of `values`
     over the pixels where `weights` > 0.5: a few pixels of an eye or a tooth at the mask's edge must not
     change it (the chroma gain it sets multiplies every feature's colour)."""
-    samples = values[weights > 0.5].reshape(-1, values.shape[-1])
-    samples = samples[:: max(1, len(samples) // _SPREAD_SAMPLES)].astype(np.float64)  # a median needs few
+    at = np.flatnonzero(weights > 0.5)
+    at = at[:: max(1, len(at) // _SPREAD_SAMPLES)]  # a median needs few
+    samples = values.reshape(-1, values.shape[-1])[at].astype(np.float64)
     if len(samples) < _MIN_WEIGHT:
         return np.zeros(values.shape[-1])
     spread: NDArray[np.float64] = 1.4826 * np.median(np.abs(samples - np.median(samples, axis=0)), axis=0)
@@ -246,8 +247,9 @@ def _robust_spread(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _spread(lab: np.ndarray, weights: np.ndarray) -> np.ndarray:
     total = max(float(weights.sum()), 1e-6)
-    flat = lab.reshape(-1, 3).astype(np.float64)
-    w = weights.reshape(-1, 1).astype(np.float64)
+    counted = np.flatnonzero(weights)  # most of a face region is not skin: the rest adds nothing
+    flat = lab.reshape(-1, 3)[counted].astype(np.float64)
+    w = weights.reshape(-1, 1)[counted].astype(np.float64)
     mean = (flat * w).sum(axis=0) / total
     spread: NDArray[np.float64] = np.sqrt((((flat - mean) ** 2) * w).sum(axis=0) / total)
     return spread
@@ -289,7 +291,7 @@ def evened(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     small = cv2.resize(patch, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else patch
     shape = small.shape[:2]
     points = (extended - region.origin) * np.float32(scale)
-    weights = masks.skin_mask(shape, points, _ORIGIN)
+    weights = masks.FaceMasks(shape, points, _ORIGIN).skin
     total = float(weights.sum())
     if total < _MIN_WEIGHT:
         return None

@@ -3,6 +3,8 @@ the face, away from hair and background)."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -66,16 +68,81 @@ def lips_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray)
     return cv2.GaussianBlur(lips, (soft, soft), 0)
 
 
-def skin_mask(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """The face outline without eyes, brows and mouth (0/1 float32): where skin colour is measured."""
-    face = fill_polygon(shape, outline_points(extended), origin)
-    return face * (1.0 - features_mask(shape, extended[:68], origin))
+class FaceMasks:
+    """The masks of one face over one region (`shape`, with the region's `origin` in image coordinates),
+    from its 83 extended landmarks; each is drawn once, when first asked for. A swap asks for the same
+    ones many times (the features mask alone was drawn 10 times per swap, 6 of them repeats)."""
 
+    def __init__(self, shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.extended = extended
+        self.landmarks = extended[:68]
+        self.origin = origin
+        self.size = face_size(self.landmarks)
 
-def lower_face_mask(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """Cheeks, nose and chin: below the eyes, where hair rarely is. The reference for skin colour."""
-    lower = np.vstack([extended[JAW], extended[[36, 39, 42, 45]]])
-    return fill_polygon(shape, lower, origin) * (1.0 - features_mask(shape, extended[:68], origin))
+    @cached_property
+    def outline(self) -> np.ndarray:
+        """0/1: inside the face outline (jaw and forehead arc)."""
+        return fill_polygon(self.shape, outline_points(self.extended), self.origin)
+
+    @cached_property
+    def features(self) -> np.ndarray:
+        """0/1: eyes, brows and mouth, grown (`features_mask`)."""
+        return features_mask(self.shape, self.landmarks, self.origin)
+
+    @cached_property
+    def brows(self) -> np.ndarray:
+        """Both brows grown and feathered, 0..1 (`brows_mask`)."""
+        return brows_mask(self.shape, self.landmarks, self.origin)
+
+    @cached_property
+    def skin(self) -> np.ndarray:
+        """0/1: the face outline without eyes, brows and mouth: where skin colour is measured."""
+        skin: np.ndarray = self.outline * (1.0 - self.features)
+        return skin
+
+    @cached_property
+    def lower_face(self) -> np.ndarray:
+        """0/1: cheeks, nose and chin, below the eyes, where hair rarely is: the reference for skin colour."""
+        lower = np.vstack([self.extended[JAW], self.extended[[36, 39, 42, 45]]])
+        below: np.ndarray = fill_polygon(self.shape, lower, self.origin) * (1.0 - self.features)
+        return below
+
+    @cached_property
+    def occlusion_search(self) -> np.ndarray:
+        """0/1: the face outline less eyes, brows, mouth and nostrils (grown): where an occluder is sought."""
+        explained = np.maximum(self.features, (self.brows > 0.05).astype(np.float32))
+        explained = np.maximum(explained, fill_polygon(self.shape, self.landmarks[NOSTRILS], self.origin))
+        explained = grown(explained, round(self.size * 0.02))
+        search: np.ndarray = self.outline * (1.0 - explained)
+        return search
+
+    @cached_property
+    def occluder_reach(self) -> np.ndarray:
+        """0/1: the face outline less the eyes, brows, lips and nostrils themselves (not grown): where an
+        occluder found in `occlusion_search` is followed, so its rim next to a lip or an eye goes with it."""
+        core = filled_groups(self.shape, self.landmarks, (*_EYES, OUTER_LIPS, *_BROWS, NOSTRILS), self.origin)
+        reach: np.ndarray = self.outline * (1.0 - core)
+        return reach
+
+    @cached_property
+    def lips(self) -> np.ndarray:
+        """The lips, softened (`lips_mask`)."""
+        return lips_mask(self.shape, self.landmarks, self.origin)
+
+    def forehead_gate(self, lab: np.ndarray) -> np.ndarray:
+        """1 everywhere except in the forehead band, where it is the skin likelihood of `lab` (the
+        region's pixels): hair and background 0. The brows themselves are never gated: a gated brow
+        lets the other face's brow show (double brows)."""
+        likelihood = skin_likelihood(lab, self.lower_face)
+        smooth = max(1, round(self.size * 0.02)) * 2 + 1
+        likelihood = cv2.GaussianBlur(likelihood, (smooth, smooth), 0)
+        band = fill_polygon(
+            self.shape, np.vstack([self.extended[BROWS], self.extended[FOREHEAD]]), self.origin
+        )
+        band *= 1.0 - self.brows
+        gate: NDArray[np.float32] = 1.0 - band * (1.0 - likelihood)
+        return gate
 
 
 def skin_likelihood(lab: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -96,25 +163,12 @@ def skin_likelihood(lab: np.ndarray, reference: np.ndarray) -> np.ndarray:
     # where an einsum over every pixel in float64 took most of the gate's time.
     whitening = np.linalg.cholesky(inverse).astype(np.float32)
     centred = lab.reshape(-1, 3).astype(np.float32) - mean.astype(np.float32)
-    distance = np.sqrt(np.square(centred @ whitening).sum(axis=1)).reshape(lab.shape[:2])
+    whitened = centred @ whitening
+    distance = np.sqrt(np.square(whitened) @ np.ones(3, np.float32)).reshape(lab.shape[:2])
     likelihood: NDArray[np.float32] = np.clip(
         (_SKIN_NOT - distance) / np.float32(_SKIN_NOT - _SKIN_SURE), 0.0, 1.0
     ).astype(np.float32)
     return likelihood
-
-
-def forehead_gate(lab: np.ndarray, extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """1 everywhere except in the forehead band, where it is the skin likelihood (hair and background 0)."""
-    shape = lab.shape[:2]
-    likelihood = skin_likelihood(lab, lower_face_mask(shape, extended, origin))
-    size = face_size(extended[:68])
-    smooth = max(1, round(size * 0.02)) * 2 + 1
-    likelihood = cv2.GaussianBlur(likelihood, (smooth, smooth), 0)
-    band = fill_polygon(shape, np.vstack([extended[BROWS], extended[FOREHEAD]]), origin)
-    # The brows themselves are never gated: a gated brow lets the other face's brow show (double brows).
-    band *= 1.0 - brows_mask(shape, extended[:68], origin)
-    gate: NDArray[np.float32] = 1.0 - band * (1.0 - likelihood)
-    return gate
 
 
 def brows_mask(shape: tuple[int, int], landmarks: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -145,26 +199,6 @@ def brow_hair(
     level = float(np.percentile(lightness[reference], 75))
     hair = (around > 0.5) & (lightness < level - _BROW_DARK_L)
     return around, grown(hair.astype(np.float32), 1) * around
-
-
-def occluder_reach(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """0/1: the face outline less the eyes, brows, lips and nostrils themselves (not grown): where an
-    occluder found in `occlusion_search` is followed, so its rim next to a lip or an eye goes with it."""
-    face = fill_polygon(shape, outline_points(extended), origin)
-    core = filled_groups(shape, extended[:68], (*_EYES, OUTER_LIPS, *_BROWS, NOSTRILS), origin)
-    reach: np.ndarray = face * (1.0 - core)
-    return reach
-
-
-def occlusion_search(shape: tuple[int, int], extended: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """0/1: the face outline less eyes, brows, mouth and nostrils (grown): where an occluder is sought."""
-    face = fill_polygon(shape, outline_points(extended), origin)
-    landmarks = extended[:68]
-    brows = brows_mask(shape, landmarks, origin) > 0.05
-    explained = np.maximum(features_mask(shape, landmarks, origin), brows)
-    explained = np.maximum(explained, fill_polygon(shape, landmarks[NOSTRILS], origin))
-    explained = grown(explained, round(face_size(landmarks) * 0.02))
-    return face * (1.0 - explained)
 
 
 def feathered_inside(hard: np.ndarray, inset: int) -> np.ndarray:

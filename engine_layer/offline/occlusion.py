@@ -32,9 +32,9 @@ _SPECK = 0.03  # occluded blobs thinner than this share of the face are noise (p
 def chromaticity(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(h, w, 2) red and green shares of R+G+B, and R+G+B itself (float32, 0..765)."""
     values = bgr[..., :3].astype(np.float32)
-    total = values.sum(axis=2)
-    safe = np.maximum(total, 1.0)[..., None]
-    return np.dstack([values[..., 2:3] / safe, values[..., 1:2] / safe]), total
+    total = values[..., 0] + values[..., 1] + values[..., 2]  # not .sum(axis=2): 5x slower over 3
+    shares: NDArray[np.float32] = values[..., [2, 1]] / np.maximum(total, 1.0)[..., None]
+    return shares, total
 
 
 def not_face(
@@ -78,7 +78,7 @@ def not_face(
     unlike = np.clip((distance - _SKIN_SURE) / (_SKIN_NOT - _SKIN_SURE), 0.0, 1.0)
     # Toward grey: skin's saturation varies (pale to flushed) but never nearly vanishes, while grey,
     # white and black things (microphones, frames, white or grey hair) have next to none.
-    saturation = np.linalg.norm(colour - 1.0 / 3.0, axis=2)
+    saturation = np.hypot(colour[..., 0] - np.float32(1 / 3), colour[..., 1] - np.float32(1 / 3))
     typical = float(np.median(np.linalg.norm(inliers - 1.0 / 3.0, axis=1)))
     if typical > _MIN_SATURATION:
         relative = saturation / typical
@@ -86,7 +86,7 @@ def not_face(
         if highlights_are_skin:
             greyish = _without_highlights(greyish, unlike, total, distance, samples_at)
         unlike = np.maximum(unlike, greyish)
-    unlike = np.maximum(unlike, (total <= _DARK).astype(np.float64))
+    unlike = np.maximum(unlike, (total <= _DARK).astype(np.float32))
     area = (search > 0.5) if within is None else (within > 0.5)
     unlike = (unlike * area).astype(np.float32)
     # Opening: isolated dots (a pore, a highlight, a JPEG block) are not an occluder.

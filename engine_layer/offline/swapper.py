@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import cv2
@@ -61,6 +62,10 @@ _ZERO = np.zeros(2, dtype=np.float32)
 # of a source turned 20-57 degrees further than the target 9-18 (its mirror image: 1.5-1.8).
 _FILL_STRETCH = 8.0
 _FILL_GAIN = 1.5
+# The landmarker's views of a source (`_fitted`) are taken on a crop reaching this many face-box sides
+# from the box's centre: its own crop is a square 1.5 box sides wide, turned with the eyes (half
+# diagonal up to 1.06 sides) and centred on its mesh, so it sees the same pixels as in the whole photo.
+_VIEW_REACH = 1.5
 _FILL_FEATHER = 0.04  # the blend across the nose line: Gaussian sigma in face sizes
 # Each layout triangle's side of the nose line on the canonical face: -1, +1, or 0 within 4% of it.
 _ACROSS = CANONICAL_POINTS[FACE_TRIANGLES].mean(axis=1)[:, 0] - 0.5  # centre's offset from the nose line
@@ -127,12 +132,17 @@ class ClassicSwapper:
 
         source_gate = np.clip(warped[..., 3], 0.0, 1.0)
         source_hidden = np.clip(warped[..., 4], 0.0, 1.0)
-        scene_gate = masks.forehead_gate(scene_lab, outline, origin)
-        search = masks.occlusion_search(shape, outline, origin)
-        reference = masks.lower_face_mask(shape, outline, origin)
-        outline_area = masks.fill_polygon(shape, masks.outline_points(outline), origin)
+        target_masks = masks.FaceMasks(shape, outline, origin)
+        placed_masks = masks.FaceMasks(shape, destination, origin)  # the source's features, as worn
+        scene_gate = target_masks.forehead_gate(scene_lab)
+        outline_area = target_masks.outline
         scene_occluded = occlusion.not_face(
-            scene_patch, reference, search, size, within=outline_area, highlights_are_skin=True
+            scene_patch,
+            target_masks.lower_face,
+            target_masks.occlusion_search,
+            size,
+            within=outline_area,
+            highlights_are_skin=True,
         )
 
         inset = max(1, round(size * _MASK_INSET))
@@ -142,14 +152,15 @@ class ClassicSwapper:
         mask *= 1.0 - occlusion.in_front(scene_occluded, inset)
 
         warped_lab = colour.to_lab(warped[..., :3])
-        source_skin = masks.skin_mask(shape, destination, origin)
+        source_skin = placed_masks.skin
         # The brows by their hair, not their outline: skin the outline covers takes part in the
         # source's shading (else it comes out as a pale band), and hair outside it does not.
         around, hair = masks.brow_hair(warped_lab, source_skin, destination[:68], origin)
         source_skin = np.maximum(source_skin, around * outline_area) * (1.0 - hair)
         source_skin *= coverage
         source_skin *= (source_gate > 0.5) & (scene_gate > 0.5) & (source_hidden < 0.5)
-        scene_skin = masks.skin_mask(shape, outline, origin) * (1.0 - scene_occluded) * (scene_gate > 0.5)
+        scene_skin = target_masks.skin * (1.0 - scene_occluded) * (scene_gate > 0.5)
+        across = lighting.across_nose_line(shape, destination, origin)
         # Where the source was occluded its detail is dropped: the scene's own skin shading shows.
         matched = lighting.relight(
             warped_lab,
@@ -158,11 +169,11 @@ class ClassicSwapper:
             scene_skin,
             size,
             hidden=source_hidden,
-            side=lighting.face_halves(shape, destination, origin, size),
-            across=lighting.across_nose_line(shape, destination, origin),
+            side=lighting.face_halves(across, size),
+            across=across,
         )
-        warped_lips = masks.lips_mask(shape, destination[:68], origin) * coverage
-        matched = colour.match_lips(matched, scene_lab, warped_lips, masks.lips_mask(shape, target68, origin))
+        warped_lips = placed_masks.lips * coverage
+        matched = colour.match_lips(matched, scene_lab, warped_lips, target_masks.lips)
         patch = colour.match_grain(colour.from_lab(matched), scene_patch, scene_skin)
         return two_band(scene, patch, mask, region, sigma=2.0 * inset)
 
@@ -197,23 +208,44 @@ class ClassicSwapper:
         evened copy a hard shadow moves the jaw and brows a third less. Used for the source, whose
         spoils (shadow, cast, occluder) would otherwise move the warp.
         """
-        points = self._mirror_averaged(image, face)
-        evened = lighting.evened(image, points)
-        if evened is None:
-            return points
-        averaged: np.ndarray = (points + self._mirror_averaged(evened, face)) / 2.0
-        return averaged
+        region = _view_region(face, image.shape)
+        if region.empty:
+            return np.asarray(self._landmarker.landmarks(image, face), dtype=np.float32)
+        # The four views are of a crop around the face: flipping and evening a 20 MP photo cost more
+        # than the landmarker itself, and it sees the same pixels in the crop (_VIEW_REACH).
+        crop = np.ascontiguousarray(image[region.slices])
+        local = shifted_face(face, -region.origin)
+        points = self._mirror_averaged(crop, local)
+        evened = lighting.evened(crop, points)
+        if evened is not None:
+            points = (points + self._mirror_averaged(evened, local)) / 2.0
+        placed: np.ndarray = (points + region.origin).astype(np.float32)
+        return placed
 
     def _mirror_averaged(self, image: np.ndarray, face: Face) -> np.ndarray:
         """The landmarker's points averaged with its points on the mirrored photo (mirrored back)."""
         points = np.asarray(self._landmarker.landmarks(image, face), dtype=np.float32)
         width = image.shape[1]
-        flipped = self._landmarker.landmarks(np.ascontiguousarray(image[:, ::-1]), mirrored_face(face, width))
+        flipped = self._landmarker.landmarks(cv2.flip(image, 1), mirrored_face(face, width))
         back = np.asarray(flipped, dtype=np.float32)
         if back.shape != (68, 2) or points.shape != (68, 2):
             return points
         averaged: np.ndarray = (points + mirrored_points(back, width)) / 2.0
         return averaged
+
+
+def _view_region(face: Face, shape: tuple[int, ...]) -> Region:
+    """The part of the photo the landmarker's views of `face` are taken on (`_VIEW_REACH`)."""
+    x1, y1, x2, y2 = (float(v) for v in face.bbox)
+    reach = _VIEW_REACH * max(x2 - x1, y2 - y1, 1.0)
+    return Region.around(np.array([face.centre], dtype=np.float32), reach, shape)
+
+
+def shifted_face(face: Face, offset: np.ndarray) -> Face:
+    """`face` with its box and key points moved by `offset` (x, y): as found in a crop of its photo."""
+    bbox = np.asarray(face.bbox, dtype=np.float32) + np.tile(offset.astype(np.float32), 2)
+    kps = np.asarray(face.kps, dtype=np.float32) + offset.astype(np.float32)
+    return Face(bbox=bbox, score=face.score, kps=kps)
 
 
 def mirrored_face(face: Face, width: int) -> Face:
@@ -233,8 +265,8 @@ class _SourceCrop:
     crop: np.ndarray  # h x w x 3 uint8 BGR
     points: np.ndarray  # (83, 2) crop coordinates
     lab: np.ndarray
+    face_masks: masks.FaceMasks
     gate: np.ndarray  # forehead skin gate
-    search: np.ndarray  # where occluders are sought
     occluded: np.ndarray
     size: float
 
@@ -249,39 +281,41 @@ class _SourceCrop:
         crop = image[rows, cols]
         local = points - region.origin
         lab = colour.to_lab(crop)
-        shape = crop.shape[:2]
-        gate = masks.forehead_gate(lab, local, _ZERO)
-        search = masks.occlusion_search(shape, local, _ZERO)
-        reach = masks.occluder_reach(shape, local, _ZERO)
+        face = masks.FaceMasks(crop.shape[:2], local, _ZERO)
         occluded = occlusion.not_face(
-            crop, masks.lower_face_mask(shape, local, _ZERO), search, size, within=reach
+            crop, face.lower_face, face.occlusion_search, size, within=face.occluder_reach
         )
-        return cls(region, crop, local, lab, gate, search, occluded, size)
+        return cls(region, crop, local, lab, face, face.forehead_gate(lab), occluded, size)
 
     @property
     def share(self) -> float:
-        return occlusion.share(self.occluded, self.search)
+        return occlusion.share(self.occluded, self.face_masks.occlusion_search)
+
+    @cached_property
+    def skin(self) -> np.ndarray:
+        """The source's visible skin: its skin mask less occluders and forehead hair (0..1)."""
+        skin: np.ndarray = self.face_masks.skin * (1.0 - self.occluded) * (self.gate > 0.5)
+        return skin
+
+    @cached_property
+    def hidden(self) -> np.ndarray:
+        """Occluders, dropped whole with a soft edge: none of their rim may leak into the face."""
+        return occlusion.in_front(self.occluded, max(1, round(self.size * _MASK_INSET)))
 
     def filled(self) -> np.ndarray:
         """The crop with its occluders painted over by the skin around them (uint8 BGR)."""
-        shape = self.crop.shape[:2]
-        skin = masks.skin_mask(shape, self.points, _ZERO) * (1.0 - self.occluded) * (self.gate > 0.5)
-        hidden = occlusion.in_front(self.occluded, max(1, round(self.size * _MASK_INSET)))[..., None]
         pixels = self.crop.astype(np.float32)
-        skin_colour = colour.smooth_over(pixels, skin.astype(np.float32), max(1.0, self.size * 0.08))
-        return np.clip(np.rint(pixels + hidden * (skin_colour - pixels)), 0, 255).astype(np.uint8)
+        skin_colour = colour.smooth_over(pixels, self.skin.astype(np.float32), max(1.0, self.size * 0.08))
+        painted = pixels + self.hidden[..., None] * (skin_colour - pixels)
+        return np.clip(np.rint(painted), 0, 255).astype(np.uint8)
 
     def identity(self) -> LandmarkFace:
-        shape = self.crop.shape[:2]
-        skin = masks.skin_mask(shape, self.points, _ZERO) * (1.0 - self.occluded) * (self.gate > 0.5)
-        # Occluders are dropped whole, with a soft edge: none of their rim may leak into the face.
-        hidden = occlusion.in_front(self.occluded, max(1, round(self.size * _MASK_INSET)))
-        pixels = np.dstack([self.crop.astype(np.float32), self.gate, hidden]).astype(np.float32)
+        pixels = np.dstack([self.crop.astype(np.float32), self.gate, self.hidden]).astype(np.float32)
         return LandmarkFace(
             pixels=pixels,
             points=self.points.astype(np.float32),
             occluded_share=self.share,
-            side_lighting=lighting.side_lighting(self.lab, skin, self.points, _ZERO),
+            side_lighting=lighting.side_lighting(self.lab, self.skin, self.points, _ZERO),
         )
 
 

@@ -17,7 +17,7 @@ from engine_layer.landmarks import DlibLandmarker
 from engine_layer.offline import ClassicSwapper
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import extended_landmarks
-from engine_layer.offline.masks import fill_polygon, outline_points, skin_mask
+from engine_layer.offline.masks import FaceMasks, fill_polygon, outline_points
 from tests.face_photos import insightface_photo_path
 from tests.offline_models import offline_model_dir
 
@@ -84,7 +84,7 @@ def outline_mask(image: np.ndarray, face: Face) -> np.ndarray:
 
 def skin_pixels(image: np.ndarray, face: Face) -> np.ndarray:
     extended = extended_landmarks(landmarker().landmarks(image, face))
-    return skin_mask(image.shape[:2], extended, np.zeros(2, dtype=np.float32)) > 0.5
+    return FaceMasks(image.shape[:2], extended, np.zeros(2, dtype=np.float32)).skin > 0.5
 
 
 def mean_lab(image: np.ndarray, where: np.ndarray) -> np.ndarray:

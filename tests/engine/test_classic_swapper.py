@@ -20,6 +20,7 @@ from engine_layer.offline.geometry import (
     yaw,
 )
 from engine_layer.offline.masks import fill_polygon, lips_mask, outline_points
+from engine_layer.offline.swapper import mirrored_face
 from engine_layer.offline.warp import Region, triangulate, warp_piecewise_affine
 from tests.engine.classic_faces import (
     descriptor,
@@ -253,11 +254,7 @@ def test_a_source_turned_the_other_way_still_gives_its_identity(swapper: Classic
     scene, faces = group
     source, target = faces[0], faces[4]
     flipped_scene = np.ascontiguousarray(scene[:, ::-1])
-    x1, y1, x2, y2 = source.bbox
-    width = scene.shape[1]
-    flipped_face = Face(
-        bbox=np.array([width - 1 - x2, y1, width - 1 - x1, y2], dtype=np.float32), score=1.0, kps=source.kps
-    )
+    flipped_face = mirrored_face(source, scene.shape[1])  # box and key points where the flip put them
     result = swapper.swap(scene, target, swapper.source_identity(flipped_scene, flipped_face))
     after = descriptor(result, target)
     to_source = np.linalg.norm(after - descriptor(flipped_scene, flipped_face))

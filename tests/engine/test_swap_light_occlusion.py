@@ -15,7 +15,7 @@ from engine_layer.datatypes import Face
 from engine_layer.offline import ClassicSwapper, LandmarkFace
 from engine_layer.offline.colour import to_lab
 from engine_layer.offline.geometry import BROWS, extended_landmarks, face_size
-from engine_layer.offline.masks import fill_polygon, forehead_gate, outline_points, shrunk
+from engine_layer.offline.masks import FaceMasks, fill_polygon, outline_points, shrunk
 from tests.engine.classic_faces import landmarker, t1_with_landmarks
 
 ORIGIN = np.zeros(2, dtype=np.float32)
@@ -139,7 +139,7 @@ def test_brows_are_never_taken_for_hair(group) -> None:
     scene, faces = group
     for face in faces:
         extended = extended_landmarks(face.landmarks68)
-        gate = forehead_gate(to_lab(scene), extended, ORIGIN)
+        gate = FaceMasks(scene.shape[:2], extended, ORIGIN).forehead_gate(to_lab(scene))
         brows = np.zeros(scene.shape[:2], dtype=bool)
         for half in (BROWS[:5], BROWS[5:]):
             brows |= fill_polygon(scene.shape[:2], face.landmarks68[half], ORIGIN) > 0

@@ -37,9 +37,9 @@ class FaceCrop:
         shape = self.crop.shape[:2]
         origin = region.origin
         self.points = points - origin
-        self.skin = masks.skin_mask(shape, extended, origin)
-        self.side = lighting.face_halves(shape, extended, origin, self.size)
+        self.skin = masks.FaceMasks(shape, extended, origin).skin
         self.across = lighting.across_nose_line(shape, extended, origin)
+        self.side = lighting.face_halves(self.across, self.size)
         outline = masks.fill_polygon(shape, masks.outline_points(extended), origin)
         self.inside = masks.shrunk(outline, round(self.size * 0.08)) > 0
 
