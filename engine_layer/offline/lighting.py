@@ -4,11 +4,13 @@ Both faces are split into a base (how the light falls) and detail (what the face
 result is the target's base plus the source's detail. Both are split in the log of R, G and B
 (`to_log`): shading and a colour cast multiply them, so in the log they only add, and a source half
 in shadow or under a cast has the same detail, in lightness and in colour, everywhere. The
-source's base is an edge-aware smoothing (a guided filter) of the face with eyes, brows, mouth and
-occluders filled in from the skin around them: a hard shadow's edge stays in the base (a
-plain blur would smear it into the detail as a dark band), while pores, wrinkles and every feature
-stay detail. The scene's base is its skin smoothed (eyes, mouth, hair and occluders never enter).
-`evened` gives the landmarker a copy of the source with its side light and cast taken out.
+source's light from one side comes out first, as the skin's lightness and colour profile across the
+nose line; the rest of its base is an edge-aware smoothing (a guided filter) of the face with eyes,
+brows, mouth and occluders filled in from the skin around them: a hard shadow's edge stays in the
+base (a plain blur would smear it into the detail as a dark band), while pores, wrinkles and every
+feature stay detail. The scene's base is its skin smoothed (eyes, mouth, hair and occluders never
+enter). `evened` gives the landmarker a copy of the source with its side
+light and cast taken out.
 """
 
 from __future__ import annotations
@@ -90,36 +92,27 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
 
 
 def source_base(
-    log_lab: np.ndarray,
-    weights: np.ndarray,
-    size: float,
-    side: np.ndarray | None = None,
-    across: np.ndarray | None = None,
+    log_lab: np.ndarray, weights: np.ndarray, size: float, across: np.ndarray | None = None
 ) -> np.ndarray:
     """The source's light-made part (log-Lab): edge-aware, so a hard shadow's edge stays in it.
 
-    Non-skin (weights 0: eyes, brows, mouth, occluders, background) is filled from the skin around
-    it first, so every feature is detail and none of it is taken for light. With `side` (0..1, which
-    half of the face a pixel is on, split at the nose line) each half is filled from its own skin
-    only: a face lit from one side is shaded in halves, and a mouth in the middle is lit in halves too.
+    With `across` (see `across_nose_line`) light falling from one side is taken out first, as the skin's
+    profile across the nose line. Then non-skin (weights 0: eyes, brows, mouth, occluders, background)
+    is filled from the skin around it, so every feature is detail and none of it is taken for light.
     """
-    sigma = max(1.0, size * _FILL_SIGMA)
-    if side is None:
-        fill = smooth_over(log_lab, weights, sigma)
-    else:
-        right = (side > 0.5).astype(np.float32)
-        fill = side[..., None] * smooth_over(log_lab, weights * right, sigma)
-        fill += (1.0 - side[..., None]) * smooth_over(log_lab, weights * (1.0 - right), sigma)
+    # Light from one side first, as a profile across the nose line (measured on the skin only): the
+    # guided filter alone leaks a fifth of a hard shadow's edge into the detail (a light and a dark
+    # band along it). Chroma too: a strong light pales the skin it falls on.
+    sided = np.zeros_like(log_lab) if across is None else across_profile(log_lab, weights, across, size)
+    flat = (log_lab - sided).astype(np.float32)
+    # Then what is not skin is filled from the skin around it, with the side light already out: a
+    # mouth or a nose the shadow's soft edge crosses is filled from skin shaded as it is.
+    # (Filled before the profile came out, from each half of the face's own skin, a soft shadow edge
+    # across the mouth left a step there: 2.12 Lab in the mouth, test_swap_lighting_invariance.)
+    fill = smooth_over(flat, weights, max(1.0, size * _FILL_SIGMA))
     w = np.clip(weights, 0.0, 1.0)[..., None]
-    filled = (w * log_lab + (1.0 - w) * fill).astype(np.float32)
+    rest = (w * flat + (1.0 - w) * fill).astype(np.float32)
     radius = max(1, round(size * _SOURCE_RADIUS))
-    sided = np.zeros_like(filled)
-    if across is not None:
-        # Light from one side first, as a profile across the nose line: the guided filter alone leaks
-        # a fifth of a hard shadow's edge into the detail (a light and a dark band along it).
-        # Chroma too: a strong light pales the skin it falls on, and that would come through as detail.
-        sided = across_profile(filled, weights, across, size)
-    rest = filled - sided
     base: np.ndarray = sided + guided_filter(np.ascontiguousarray(rest[..., 0]), rest, radius, _SOURCE_EPS)
     return base
 
@@ -131,15 +124,13 @@ def relight(
     scene_skin: np.ndarray,
     size: float,
     hidden: np.ndarray | None = None,
-    side: np.ndarray | None = None,
     across: np.ndarray | None = None,
 ) -> np.ndarray:
     """The warped source (Lab) under the scene's light and skin tone; all arrays region-sized, aligned.
 
     `source_skin` and `scene_skin` (0..1) weight the pixels that are each face's own visible skin;
     where `hidden` (0..1) the source's detail is dropped (an occluder): plain scene-lit skin shows.
-    `side` (0..1) says which half of the face each pixel is on (see `face_halves`), `across` how far
-    from the nose line (see `across_nose_line`).
+    `across` says how far each pixel is from the nose line (see `across_nose_line`).
     """
     if float(source_skin.sum()) < _MIN_WEIGHT or float(scene_skin.sum()) < _MIN_WEIGHT:
         return source_lab.copy()
@@ -147,7 +138,7 @@ def relight(
     # The scene's shading is a plain smoothing over its skin: an edge-aware one would keep the
     # target's own wrinkles and folds, and with them some of the target's identity.
     scene_base = smooth_over(scene_log, scene_skin, max(1.0, size * _SCENE_SIGMA))
-    detail = source_log - source_base(source_log, source_skin, size, side, across)
+    detail = source_log - source_base(source_log, source_skin, size, across)
     # Chroma detail (lips, cheeks' flush) keeps the scene's saturation: none at all in a grey photo.
     grey = _spread(scene_lab, scene_skin)
     scene_spread = _robust_spread(scene_log, scene_skin)
@@ -174,12 +165,6 @@ def across_nose_line(shape: tuple[int, int], landmarks: np.ndarray, origin: np.n
     ys, xs = np.mgrid[: shape[0], : shape[1]]
     signed: np.ndarray = ((xs - top[0]) * normal[0] + (ys - top[1]) * normal[1]).astype(np.float32)
     return signed
-
-
-def face_halves(signed: np.ndarray, size: float) -> np.ndarray:
-    """float32 0..1: 1 on the face's half toward landmark 16, 0 toward landmark 0, split at the nose
-    line with an edge 1% of the face soft; `signed` is `across_nose_line`."""
-    return (1.0 / (1.0 + np.exp(-np.clip(signed / max(size * 0.01, 0.5), -30, 30)))).astype(np.float32)
 
 
 def across_profile(values: np.ndarray, weights: np.ndarray, across: np.ndarray, size: float) -> np.ndarray:

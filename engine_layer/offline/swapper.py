@@ -169,7 +169,6 @@ class ClassicSwapper:
             scene_skin,
             size,
             hidden=source_hidden,
-            side=lighting.face_halves(across, size),
             across=across,
         )
         warped_lips = placed_masks.lips * coverage

@@ -35,14 +35,18 @@ def strip_above(
     return mask > 0
 
 
-def brow_band(result: np.ndarray, destination: np.ndarray, size: float) -> float:
-    """Mean L just above the brows (0.01-0.06 face) minus the forehead's above it (0.09-0.16)."""
-    lightness = to_lab(result)[..., 0]
+def brow_band(result: np.ndarray, scene: np.ndarray, destination: np.ndarray, size: float) -> float:
+    """Mean L just above the brows (0.01-0.06 face) minus the forehead's above it (0.09-0.16), less the
+    same difference in the scene: a forehead darkening upward under the target's own light is not a
+    band the swap adds."""
+    result_lightness, scene_lightness = to_lab(result)[..., 0], to_lab(scene)[..., 0]
     bands = []
     for group in (BROWS[:5], BROWS[5:]):
         near = strip_above(result.shape, destination[group], size, 0.01, 0.06)
         far = strip_above(result.shape, destination[group], size, 0.09, 0.16)
-        bands.append(float(lightness[near].mean() - lightness[far].mean()))
+        added = result_lightness[near].mean() - result_lightness[far].mean()
+        own = scene_lightness[near].mean() - scene_lightness[far].mean()
+        bands.append(float(added - own))
     return max(bands)
 
 
@@ -61,11 +65,13 @@ def test_brow_points_above_the_brow_leave_no_pale_band(target_index: int) -> Non
         )
         result = swapper.swap(scene, target, identity)
         destination = warp_plan(identity, target.landmarks68).destination
-        bands.append(brow_band(result, destination, face_size(target.landmarks68)))
+        bands.append(brow_band(result, scene, destination, face_size(target.landmarks68)))
     # No pale band, with the true outline or the raised one: the skin just above the brows is no more
-    # than 1 L above the forehead's. Before: up to 2.5 (raised outline) and 0.8 (true one) on face 3;
-    # now -2.2 to 0.5.
-    assert max(bands) <= 1.0, bands
+    # than 0.8 L above the forehead's, beyond what the scene's own light gives (face 3's left brow: up to
+    # +1.3 L). Raw differences before the brow-hair fix: up to 2.5 (raised outline) on face 3, about
+    # 1.2 above the scene's own; with it -0.5 (raw 0.8); with the source's side light taken out before
+    # its features are filled (lighting.source_base) 0.63 (raw 1.94, which this test once counted).
+    assert max(bands) <= 0.8, bands
 
 
 def test_brow_hair_is_found_wherever_the_outline_is() -> None:
