@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from engine_layer.offline import colour, masks
+from engine_layer.offline import masks
 from engine_layer.offline.colour import smooth_over
 from engine_layer.offline.geometry import extended_landmarks, face_size, yaw
 from engine_layer.offline.warp import Region
@@ -34,7 +34,6 @@ _SCENE_SIGMA = 0.12  # of face size: the scene's shading, smoothed over its skin
 _MIN_WEIGHT = 30.0
 _GREY_CHROMA = 1.5  # a, b spread below which skin is taken to be grey (a monochrome photo)
 _CHROMA_GAIN = (0.6, 1.0)
-_SPREAD_SAMPLES = 20000
 
 
 # log(V + _DARK_FLOOR) per sRGB channel (V 0..255): the floor keeps sensor noise in the darkest
@@ -57,8 +56,12 @@ def to_log(lab: np.ndarray) -> np.ndarray:
     multiplied before the gamma, and under an sRGB-multiplied shadow it moves every pixel's colour
     by its own amount, which then passes for detail.)
     """
-    bgr = np.maximum(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2BGR), 0.0) * 255.0
-    logs = np.log(bgr + _DARK_FLOOR)
+    return bgr_to_log(np.maximum(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_Lab2BGR), 0.0) * 255.0)
+
+
+def bgr_to_log(bgr: np.ndarray) -> np.ndarray:
+    """BGR (0..255) -> log-opponent, as `to_log`."""
+    logs = np.log(bgr.astype(np.float32) + _DARK_FLOOR)
     opponent: NDArray[np.float32] = (logs @ _OPPONENT.T).astype(np.float32)
     return opponent
 
@@ -221,9 +224,7 @@ def _robust_spread(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per channel, the spread (median absolute deviation, scaled to a standard deviation) of `values`
     over the pixels where `weights` > 0.5: a few pixels of an eye or a tooth at the mask's edge must not
     change it (the chroma gain it sets multiplies every feature's colour)."""
-    at = np.flatnonzero(weights > 0.5)
-    at = at[:: max(1, len(at) // _SPREAD_SAMPLES)]  # a median needs few
-    samples = values.reshape(-1, values.shape[-1])[at].astype(np.float64)
+    samples = masks.sampled(values, weights > 0.5)
     if len(samples) < _MIN_WEIGHT:
         return np.zeros(values.shape[-1])
     spread: NDArray[np.float64] = 1.4826 * np.median(np.abs(samples - np.median(samples, axis=0)), axis=0)
@@ -280,7 +281,7 @@ def evened(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     total = float(weights.sum())
     if total < _MIN_WEIGHT:
         return None
-    log = to_log(colour.to_lab(small))
+    log = bgr_to_log(small)
     light = np.zeros_like(log)
     across = across_nose_line(shape, points, _ORIGIN)
     light[..., 0] = across_profile(log[..., 0], weights, across, size * scale)
@@ -296,5 +297,6 @@ def evened(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     if scale < 1:
         gains = cv2.resize(gains, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
     out = image.copy()
-    out[rows, cols] = np.clip(np.rint(patch * gains), 0, 255).astype(np.uint8)
+    # Rounded and saturated to 0..255 (the values are never negative): numpy's rint/clip, 5x faster.
+    out[rows, cols] = cv2.convertScaleAbs(cv2.multiply(patch.astype(np.float32), gains))
     return out

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from engine_layer.offline.masks import sampled
+
 # Mahalanobis distances (in the skin's own chromaticity spreads) where a pixel stops being skin.
 _SKIN_SURE, _SKIN_NOT = 4.0, 6.0
 _DARK = 45.0  # R+G+B below this (of 765): too dark to have a colour, not taken for skin
@@ -60,7 +62,7 @@ def not_face(
     smooth = max(1, round(size * 0.005)) * 2 + 1  # JPEG and sensor noise off the chromaticity
     colour, total = chromaticity(cv2.GaussianBlur(bgr[..., :3].astype(np.float32), (smooth, smooth), 0))
     samples_at = (reference > 0.5) & (total > _DARK)
-    samples = colour[samples_at].astype(np.float64)
+    samples = sampled(colour, samples_at)
     if len(samples) < _MIN_SAMPLES:
         return np.zeros(search.shape, dtype=np.float32)
     # Robust start (median, and spreads from the median absolute deviation), then refits on the
