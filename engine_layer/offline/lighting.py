@@ -9,8 +9,7 @@ nose line; the rest of its base is an edge-aware smoothing (a guided filter) of 
 brows, mouth and occluders filled in from the skin around them: a hard shadow's edge stays in the
 base (a plain blur would smear it into the detail as a dark band), while pores, wrinkles and every
 feature stay detail. The scene's base is its skin smoothed (eyes, mouth, hair and occluders never
-enter). `evened` gives the landmarker a copy of the source with its side
-light and cast taken out.
+enter). `evened` gives the landmarker a copy of the source with its side light and cast taken out.
 """
 
 from __future__ import annotations
