@@ -158,6 +158,10 @@ class ClassicSwapper:
         around, hair = masks.brow_hair(warped_lab, source_skin, destination[:68], origin)
         source_skin = np.maximum(source_skin, around * outline_area) * (1.0 - hair)
         source_skin *= coverage
+        # The eye sockets' darkness is the source's face, not its light: left out of the skin its base
+        # is measured on, it stays detail (measured on the skin, the edge-aware base took it for light
+        # and the sockets came out 1-5 L paler: eyes that looked cut out and pasted on).
+        source_skin *= 1.0 - placed_masks.eye_sockets
         source_skin *= (source_gate > 0.5) & (scene_gate > 0.5) & (source_hidden < 0.5)
         scene_skin = target_masks.skin * (1.0 - scene_occluded) * (scene_gate > 0.5)
         across = lighting.across_nose_line(shape, destination, origin)
