@@ -135,7 +135,7 @@ class FaceMasks:
         levels on a pixel: the guided filter's output follows its guide at each pixel)."""
         eyes = filled_groups(self.shape, self.landmarks, _EYES, self.origin)
         hard = grown(eyes, max(1, round(self.size * _SOCKET)))
-        soft: NDArray[np.float32] = cv2.GaussianBlur(hard, (0, 0), max(1.0, self.size * _SOCKET_FEATHER))
+        soft: np.ndarray = cv2.GaussianBlur(hard, (0, 0), max(1.0, self.size * _SOCKET_FEATHER))
         return soft
 
     @cached_property
