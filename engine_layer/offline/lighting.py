@@ -43,6 +43,9 @@ _OPPONENT = np.array(
     [[1 / 3, 1 / 3, 1 / 3], [0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], dtype=np.float32
 )  # rows act on (log B, log G, log R)
 _FROM_OPPONENT = np.linalg.inv(_OPPONENT).astype(np.float32)
+# The mean of log(R, G, B + _DARK_FLOOR) under which a pixel's colour is not trusted at all, and over
+# which it is fully: about 8 and 30 of 255 per channel. A shadow at x0.45 keeps skin above it.
+_UNTRUSTED_LOG, _TRUSTED_LOG = float(np.log(8.0 + _DARK_FLOOR)), float(np.log(30.0 + _DARK_FLOOR))
 
 
 def to_log(lab: np.ndarray) -> np.ndarray:
@@ -151,6 +154,11 @@ def relight(
         else:
             gain = scene_spread[channel] / max(source_spread[channel], 1e-3)
             detail[..., channel] *= float(np.clip(gain, *_CHROMA_GAIN))
+    # A dark pixel's colour is mostly noise and JPEG's half-resolution chroma (the floor of `to_log`
+    # only tames it): worn on brighter skin, a nostril's edge came out as a rainbow fringe. Its chroma
+    # detail fades out with its lightness (its darkness stays).
+    trusted = (source_log[..., 0] - _UNTRUSTED_LOG) / (_TRUSTED_LOG - _UNTRUSTED_LOG)
+    detail[..., 1:] *= np.clip(trusted, 0.0, 1.0)[..., None]
     if hidden is not None:
         detail *= 1.0 - np.clip(hidden, 0.0, 1.0)[..., None]
     return from_log(scene_base + detail)

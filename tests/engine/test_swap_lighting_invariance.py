@@ -14,8 +14,9 @@ import pytest
 
 from engine_layer.datatypes import Face
 from engine_layer.offline import ClassicSwapper, lighting, masks
-from engine_layer.offline.colour import to_lab
+from engine_layer.offline.colour import from_lab, to_lab
 from engine_layer.offline.geometry import OUTER_LIPS, extended_landmarks, face_size
+from engine_layer.offline.occlusion import chromaticity
 from engine_layer.offline.warp import Region
 from tests.engine.classic_faces import landmarker, t1_with_landmarks
 
@@ -166,3 +167,26 @@ def test_a_soft_shadow_edge_across_the_mouth_does_not_reach_the_relit_mouth(face
     shadow = scaled(face.crop, (1.0 - 0.55 * past)[..., None])
     mouth = masks.grown(masks.fill_polygon(face.crop.shape[:2], face.points[OUTER_LIPS], ORIGIN), 2) > 0
     assert face.distance(face.relit(shadow), face.relit(face.crop), mouth) <= 1.6
+
+
+def test_a_dark_line_with_a_colour_fringe_is_worn_without_its_colour(face) -> None:
+    """A nostril's edge or a lash line: nearly black, its colour mostly noise and JPEG's half-resolution
+    chroma. Worn on the skin it came out as a coloured fringe: its red and green shares 11.0 (in
+    hundredths) off the clean relight's on the line. Its colour now fades with its lightness (5.9)
+    and its darkness stays."""
+    points = face.points
+    line = np.zeros(face.crop.shape[:2], np.uint8)
+    start = np.round(points[2] + 0.3 * (points[30] - points[2])).astype(int)
+    end = np.round(points[4] + 0.3 * (points[48] - points[4])).astype(int)
+    cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1, 2)
+    fringed = face.crop.copy()
+    fringed[line > 0] = (34, 6, 24)  # B, G, R: a dark purple, as JPEG leaves at a sharp dark edge
+    on_line = (line > 0) & face.inside
+    relit, clean = face.relit(fringed), face.relit(face.crop)
+    # Colour as the shares of red and green in R + G + B: a darker skin keeps them, a fringe does not.
+    shares = [chromaticity(from_lab(image))[0] for image in (relit, clean)]
+    fringe = 100.0 * np.linalg.norm(shares[0] - shares[1], axis=2)
+    darker = relit[..., 0] < clean[..., 0] - 10
+    assert on_line.sum() > 20
+    assert float(fringe[on_line].mean()) <= 8.0, float(fringe[on_line].mean())
+    assert darker[on_line].mean() > 0.9  # the line itself is still there
