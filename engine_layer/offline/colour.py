@@ -71,14 +71,6 @@ def _mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return mean
 
 
-def _std(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    mean = _mean(values, weights)
-    total = max(float(weights.sum()), 1e-6)
-    spread = ((values - mean) ** 2 * weights[..., None]).reshape(-1, values.shape[-1]).sum(axis=0) / total
-    std: NDArray[np.floating[Any]] = np.sqrt(spread)
-    return std
-
-
 _GRAIN_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 
 

@@ -193,7 +193,7 @@ def across_profile(values: np.ndarray, weights: np.ndarray, across: np.ndarray, 
     profiles = np.empty(channels.shape, dtype=np.float32)
     for channel in range(channels.shape[1]):
         sums = np.bincount(index, weights=w * channels[:, channel])
-        if known.sum() < 2:
+        if known.sum() < 2:  # too little skin to tell a profile: its mean, flat
             profiles[:, channel] = float(sums.sum() / max(totals.sum(), 1e-6))
             continue
         profile = np.interp(positions, positions[known], sums[known] / totals[known])
@@ -211,11 +211,7 @@ def side_lighting(lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, orig
     Evenly lit portraits measure 0.04-0.1, a window-lit one about 0.3, a hard half-face shadow
     0.4-0.7.
     """
-    top, bottom = landmarks[27] - origin, landmarks[33] - origin
-    along = bottom - top
-    normal = np.array([along[1], -along[0]], dtype=np.float64)
-    ys, xs = np.mgrid[: lab.shape[0], : lab.shape[1]]
-    side = (xs - top[0]) * normal[0] + (ys - top[1]) * normal[1] > 0
+    side = across_nose_line(lab.shape[:2], landmarks, origin) > 0
     weights = np.clip(skin, 0.0, 1.0)
     lightness = np.log(np.maximum(lab[..., 0], 0.0) + 16.0)
     halves = []

@@ -168,7 +168,7 @@ def sampled(values: np.ndarray, where: np.ndarray, limit: int = STATISTICS_SAMPL
     is true, evenly strided in raster order (the same pixels every time)."""
     at = np.flatnonzero(where)
     at = at[:: max(1, -(-len(at) // limit))]
-    picked: NDArray[np.float64] = values.reshape(len(where.ravel()), -1)[at].astype(np.float64)
+    picked: NDArray[np.float64] = values.reshape(where.size, -1)[at].astype(np.float64)
     return picked
 
 

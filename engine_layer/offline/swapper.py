@@ -269,8 +269,6 @@ class _SourceCrop:
     points: np.ndarray  # (83, 2) crop coordinates
     lab: np.ndarray
     face_masks: masks.FaceMasks
-    gate: np.ndarray  # forehead skin gate
-    occluded: np.ndarray
     size: float
 
     @classmethod
@@ -283,12 +281,21 @@ class _SourceCrop:
         rows, cols = region.slices
         crop = image[rows, cols]
         local = points - region.origin
-        lab = colour.to_lab(crop)
-        face = masks.FaceMasks(crop.shape[:2], local, _ZERO)
-        occluded = occlusion.not_face(
-            crop, face.lower_face, face.occlusion_search, size, within=face.occluder_reach
+        face_masks = masks.FaceMasks(crop.shape[:2], local, _ZERO)
+        return cls(region, crop, local, colour.to_lab(crop), face_masks, size)
+
+    @cached_property
+    def gate(self) -> np.ndarray:
+        """The forehead skin gate (masks.FaceMasks.forehead_gate)."""
+        return self.face_masks.forehead_gate(self.lab)
+
+    @cached_property
+    def occluded(self) -> np.ndarray:
+        """0..1: what in front of the face is not skin (occlusion.not_face)."""
+        face = self.face_masks
+        return occlusion.not_face(
+            self.crop, face.lower_face, face.occlusion_search, self.size, within=face.occluder_reach
         )
-        return cls(region, crop, local, lab, face, face.forehead_gate(lab), occluded, size)
 
     @property
     def share(self) -> float:
